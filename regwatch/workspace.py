@@ -1,0 +1,110 @@
+"""Workspaces: a folder with ``regwatch.toml``, ``rules/`` and the SQLite store.
+
+Commands find the workspace from the current directory upward (like git), or take ``--workspace DIR``.
+Without one, read-only commands use the embedded default ruleset.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "regwatch.toml"
+
+CONFIG_TEMPLATE = """\
+# regwatch workspace settings. Every key is optional; the values shown are the defaults.
+
+[workspace]
+# Folder of .rules files (read in file-name order). `regwatch rules fmt` rewrites them canonically.
+rules_dir = "rules"
+# SQLite store of approved rules versions (bitemporal, hash-chained). See docs/store.md.
+store = "regwatch.db"
+
+[identity]
+# Name recorded as the approver when `--as` is not given (e.g. "Jane Doe <jane@example.com>").
+approver = ""
+
+[semantics]
+# true: controls whose non-enforcement was announced, or whose compliance date has not come, are treated as
+# binding (the text is still in the CFR). false: follow the announced status and say so in every decision.
+strict = false
+"""
+
+
+class WorkspaceError(Exception):
+    """A one-line, user-facing problem with the workspace or its settings."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    rules_dir: str = "rules"
+    store: str = "regwatch.db"
+    approver: str = ""
+    strict: bool = False
+
+
+_KNOWN: dict[str, dict[str, type]] = {
+    "workspace": {"rules_dir": str, "store": str},
+    "identity": {"approver": str},
+    "semantics": {"strict": bool},
+}
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{path}: cannot read: {exc}") from None
+    values: dict[str, Any] = {}
+    for section, body in data.items():
+        if section not in _KNOWN:
+            # later issues add sections (crawler, scheduler, ...): unknown sections are kept for them
+            continue
+        if not isinstance(body, dict):
+            raise WorkspaceError(f"{path}: [{section}] must be a table")
+        for key, value in body.items():
+            expected = _KNOWN[section].get(key)
+            if expected is None:
+                raise WorkspaceError(f"{path}: unknown setting '{section}.{key}'")
+            if not isinstance(value, expected):
+                raise WorkspaceError(f"{path}: '{section}.{key}' must be a {expected.__name__}")
+            values[key] = value
+    return Settings(**values)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    settings: Settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.root / self.settings.rules_dir
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / self.settings.store
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        cfg = root / CONFIG_NAME
+        if not cfg.is_file():
+            raise WorkspaceError(f"{root}: not a regwatch workspace (no {CONFIG_NAME}; run 'regwatch init')")
+        return cls(root.resolve(), load_settings(cfg))
+
+
+def find_workspace(start: Path) -> Workspace | None:
+    """The nearest workspace at or above ``start``, if any."""
+    cur = start.resolve()
+    for d in [cur, *cur.parents]:
+        if (d / CONFIG_NAME).is_file():
+            return Workspace.open(d)
+    return None
