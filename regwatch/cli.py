@@ -40,6 +40,8 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from rulesdsl.inventory import InventoryError
+
         from rulesdsl.errors import DslError
         from rulesdsl.store import StoreError
 
@@ -52,9 +54,7 @@ def handle_errors(fn: F) -> F:
             n = len(e.diagnostics)
             click.echo(f"regwatch: {n} error{'s' if n != 1 else ''} in the rules", err=True)
             sys.exit(2)
-        except (UserError, StoreError, WorkspaceError) as e:
-            _fail(str(e))
-        except _inventory_error() as e:
+        except (UserError, StoreError, WorkspaceError, InventoryError) as e:
             _fail(str(e))
         except BrokenPipeError:  # pragma: no cover - `regwatch ... | head`
             sys.exit(0)
@@ -62,13 +62,7 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _inventory_error() -> type[Exception]:
-    from rulesdsl.inventory import InventoryError
-
-    return InventoryError
-
-
-class AsOf(click.ParamType):
+class AsOf(click.ParamType):  # type: ignore[type-arg]
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
@@ -80,7 +74,7 @@ class AsOf(click.ParamType):
             self.fail(f"'{value}' is not a date (expected YYYY-MM-DD)", param, ctx)
 
 
-class Instant(click.ParamType):
+class Instant(click.ParamType):  # type: ignore[type-arg]
     name = "TIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
@@ -326,8 +320,9 @@ def _check_kinds(rs: Ruleset, assets: Any, path: str) -> None:
 def decide(state: State, assets_path: str, person: str, asset_id: str, action: str, destination: str | None,
            as_of: dt.date | None, as_json: bool, rules: str | None, strict: bool | None) -> None:
     """May PERSON take ACTION on ASSET? allow (exit 0), license_required or deny (exit 1), with reasons."""
-    from rulesdsl.countries import ISO_ALPHA2
     from rulesdsl.inventory import load_inventory
+
+    from rulesdsl.countries import ISO_ALPHA2
 
     rs, label = state.ruleset(rules)
     at = as_of or today()
@@ -366,6 +361,7 @@ def decide(state: State, assets_path: str, person: str, asset_id: str, action: s
 def demo(state: State, as_of: dt.date | None) -> None:
     """The main job on the embedded defaults: controls in force, the 4E091 timeline, the sample inventory."""
     from rulesdsl.inventory import load_inventory
+
     from rulesdsl.ruleset import Ruleset
     from rulesdsl.timeline import timeline
 
@@ -553,7 +549,8 @@ def rules_show(state: State, version: str | None, known_at: dt.datetime | None, 
                 v = store.get(version or "head")
             text = store.text(v)
         rs = Ruleset.from_bundle(text, f"version {v.id[:12]}")
-        label = f"version {v.id[:12]} (#{v.seq}, approved {v.approved_at.isoformat(timespec='seconds')} by {v.approver})"
+        when_ = v.approved_at.isoformat(timespec="seconds")
+        label = f"version {v.id[:12]} (#{v.seq}, approved {when_} by {v.approver})"
     else:
         rs, label = state.ruleset(rules)
     at = as_of or today()
@@ -587,7 +584,7 @@ def rules_verify(state: State) -> None:
     if head_text is not None and ws.rules_dir.exists():
         try:
             working = Ruleset.load(ws.rules_dir, validate=False).bundle_text()
-        except Exception:  # noqa: BLE001 - a broken working copy is reported, not fatal here
+        except Exception:
             working = None
         if working != head_text:
             click.echo(f"note: {ws.rules_dir} differs from the approved head (unapproved edits; "

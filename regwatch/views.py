@@ -137,7 +137,7 @@ def view_json(rs: Ruleset, at: dt.date, label: str) -> dict[str, object]:
         st = control_status(rs, c, at)
         lic = []
         for lr in c.licenses:
-            if lr.start is not None and lr.start > at or lr.end is not None and lr.end < at:
+            if (lr.start is not None and lr.start > at) or (lr.end is not None and lr.end < at):
                 continue
             lst = status_at(rs, status_events(rs, [], lr.cite), None, at)
             lic.append({"to": fmt_dest(lr.dest), "status": lst.status, "citation": rs.citation(lr.cite)})

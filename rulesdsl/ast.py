@@ -43,7 +43,7 @@ class Loc:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-LocField = Annotated[SkipJsonSchema[Any], Field(default=None, exclude=True, repr=False)]
+LocField = Annotated[SkipJsonSchema[Any], Field(exclude=True, repr=False)]
 
 Confidence = Literal["high", "medium", "low"]
 StatusKind = Literal["suspended", "not_enforced", "rescinded"]
@@ -64,7 +64,7 @@ CompareOp = Literal[">=", ">", "<=", "<", "==", "!="]
 class Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
 
-    loc: LocField
+    loc: LocField = None
     comments: list[str] = Field(default_factory=list, description="Comment lines written above this item.")
     trailing_comment: str | None = Field(default=None, description="Comment at the end of this item's line.")
 

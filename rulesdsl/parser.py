@@ -340,7 +340,7 @@ class Parser:
 
     def status(self, c: _Cursor, kw: Token) -> A.StatusEvent:
         kind = self.enum(c, STATUS_KINDS, "status")
-        ev = A.StatusEvent(kind=kind, loc=self.loc(kw, c.line))  # type: ignore[arg-type]
+        ev = A.StatusEvent(kind=kind, loc=self.loc(kw, c.line))
         self.window(c, ev, need_start=True)
         ev.cite = self.cite_tail(c)
         return ev
@@ -383,7 +383,7 @@ class Parser:
         if nt is not None and nt.kind == "op" and nt.text in CMP_OPS:
             c.i += 1
             right = self.operand(c)
-            return A.Compare(op=nt.text, left=left, right=right, loc=left.loc)  # type: ignore[arg-type]
+            return A.Compare(op=nt.text, left=left, right=right, loc=left.loc)
         if nt is not None and nt.kind == "word" and nt.text == "in":
             c.i += 1
             if c.at_word("group"):
@@ -441,7 +441,7 @@ class Parser:
 
         def docdate(kind: str) -> Callable[[_Cursor, Token], A.DocDate]:
             def h(cc: _Cursor, kw: Token) -> A.DocDate:
-                dd = A.DocDate(kind=kind, date=self.date(cc), loc=self.loc(kw, cc.line))  # type: ignore[arg-type]
+                dd = A.DocDate(kind=kind, date=self.date(cc), loc=self.loc(kw, cc.line))
                 if cc.at_word("through"):
                     cc.i += 1
                     dd.end = self.date(cc)
@@ -493,7 +493,7 @@ class Parser:
 
     def decl_attribute(self, c: _Cursor, head: LogicalLine, body: list[LogicalLine]) -> A.AttributeDecl:
         a = A.AttributeDecl(name=self.name(c, "an attribute name"),
-                            type=self.enum(c, ATTR_TYPES, "attribute type"))  # type: ignore[arg-type]
+                            type=self.enum(c, ATTR_TYPES, "attribute type"))
         if c.at_word("unit"):
             c.i += 1
             a.unit = self.name(c, "a unit name")
@@ -552,7 +552,7 @@ class Parser:
                 if kw2.text not in ("add", "remove"):
                     cc.fail(kw2, f"expected 'add' or 'remove', found '{kw2.text}'")
                 kw = kw2
-            m = A.Membership(op=kw.text, members=self.comma_list(cc, lambda c2: self.dest_item(c2)),  # type: ignore[arg-type]
+            m = A.Membership(op=kw.text, members=self.comma_list(cc, lambda c2: self.dest_item(c2)),
                              start=start, loc=self.loc(kw, cc.line))
             if cc.at_word("through"):
                 cc.i += 1
@@ -686,7 +686,7 @@ class Parser:
             x.on = self.comma_list(cc, item)
 
         def actions(cc: _Cursor, kw: Token) -> None:
-            x.actions = self.comma_list(cc, lambda c2: self.enum(c2, A.ACTIONS, "action"))  # type: ignore[arg-type]
+            x.actions = self.comma_list(cc, lambda c2: self.enum(c2, A.ACTIONS, "action"))  # type: ignore[arg-type,return-value]
 
         def effect(cc: _Cursor, kw: Token) -> None:
             if seen_effect:
@@ -724,7 +724,7 @@ class Parser:
         pats = self.comma_list(c, lambda cc: cc.string("a path glob such as \"*.safetensors\""))
         c.end()
         self.no_body(body, "hint")
-        return A.HintDecl(file_kind=fk, asset_kind=kind, patterns=pats)  # type: ignore[arg-type]
+        return A.HintDecl(file_kind=fk, asset_kind=kind, patterns=pats)
 
     def decl_ruleset(self, c: _Cursor, head: LogicalLine, body: list[LogicalLine]) -> None:  # pragma: no cover
         return None

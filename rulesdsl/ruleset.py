@@ -42,6 +42,7 @@ class Ruleset:
     access: list[A.AccessDecl] = field(default_factory=list)
     hints: list[A.HintDecl] = field(default_factory=list)
     duplicates: list[tuple[A.Node, str]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # file label -> text, for diagnostics
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -84,7 +85,9 @@ class Ruleset:
 
     @classmethod
     def from_text(cls, text: str, file: str = "<rules>") -> Ruleset:
-        return cls.from_files([(file, parse_text(text, file))])
+        rs = cls.from_files([(file, parse_text(text, file))])
+        rs.sources[file] = text
+        return rs
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> Ruleset:
@@ -127,6 +130,7 @@ class Ruleset:
         if errors:
             raise DslError(errors)
         rs = cls.from_files(parsed)
+        rs.sources.update({f"{origin}:{name}": body for name, body in parts})
         if validate:
             rs.check()
         return rs

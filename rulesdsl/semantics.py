@@ -117,7 +117,7 @@ def status_at(rs: Ruleset, events: Sequence[A.StatusEvent], compliance: dt.date 
     for kind in ("rescinded", "suspended", "not_enforced"):
         for e in active:
             if e.kind == kind:
-                return StatusInfo(kind, e.start, e.end, rs.citation(e.cite),  # type: ignore[arg-type]
+                return StatusInfo(kind, e.start, e.end, rs.citation(e.cite),
                                   f"{kind.replace('_', ' ')} since {e.start}"
                                   + (f" through {e.end}" if e.end else ""))
     if compliance is not None and at < compliance:
@@ -384,7 +384,7 @@ def classify(rs: Ruleset, asset: AssetLike, at: dt.date) -> Classification:
         eff = c.effective
         conf, unresolved = _cite_notes(eff.cite if eff else None, c.when_cite)
         matches.append(Match(
-            eccn=c.eccn, title=c.title, status=st.status, status_note=st.note,  # type: ignore[arg-type]
+            eccn=c.eccn, title=c.title, status=st.status, status_note=st.note,
             status_cite=st.cite, effective=eff.start if eff else None, effective_through=eff.end if eff else None,
             compliance=c.compliance.start if c.compliance else None, reasons=tuple(c.reasons),
             citation=rs.citation(eff.cite if eff else None), confidence=conf, unresolved=unresolved,
@@ -483,10 +483,10 @@ def decide(rs: Ruleset, subject: SubjectLike, action: str, asset: AssetLike, at:
             reasons.append(Reason("default_release", f"{m.eccn}: no access rule for '{action}'; treated as a "
                                   "release of the item", m.eccn))
         if any(e == "deny" for _, e in effects):
-            r = next(r for r, e in effects if e == "deny")
-            assert r is not None
-            reasons.append(Reason("denied", f"{m.eccn}: access rule '{r.name}' denies '{action}'", m.eccn,
-                                  rs.citation(r.effective.cite if r.effective else None)))
+            deny_rule = next(r for r, e in effects if e == "deny")
+            assert deny_rule is not None
+            reasons.append(Reason("denied", f"{m.eccn}: access rule '{deny_rule.name}' denies '{action}'", m.eccn,
+                                  rs.citation(deny_rule.effective.cite if deny_rule.effective else None)))
             outcome = "deny"
             continue
         if not any(e == "release" for _, e in effects):

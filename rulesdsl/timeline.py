@@ -113,8 +113,16 @@ def _conf(c: A.Cite | None) -> tuple[str | None, str | None]:
     return (c.confidence, c.unresolved) if c else (None, None)
 
 
+_QUALIFIED = ("eccn", "parameter", "group", "document", "exception")
+
+
 def timeline(rs: Ruleset, name: str) -> Timeline:
+    """Timeline of ``name``: an ECCN (or paragraph), parameter, group, document id or exception code,
+    looked up in that order; ``group:AIA`` / ``exception:AIA`` etc. pick one meaning explicitly."""
     key = name.strip()
+    qual, sep, rest = key.partition(":")
+    if sep and qual in _QUALIFIED and rest:
+        return _qualified(rs, qual, rest)
     upper = key.upper()
     eccn = key[:5].upper() + key[5:]  # 4e091 -> 4E091; paragraph letters stay lower case
     if ECCN_RE.match(eccn) and rs.eccn_known(eccn):
@@ -128,6 +136,21 @@ def timeline(rs: Ruleset, name: str) -> Timeline:
     if key.upper() in rs.exceptions:
         return _exception(rs, key.upper())
     raise UnknownName(key)
+
+
+def _qualified(rs: Ruleset, qual: str, key: str) -> Timeline:
+    eccn = key[:5].upper() + key[5:]
+    if qual == "eccn" and ECCN_RE.match(eccn) and rs.eccn_known(eccn):
+        return _eccn(rs, eccn)
+    if qual == "parameter" and key in rs.parameters:
+        return _parameter(rs, key)
+    if qual == "group" and (key in rs.groups or key.upper() in rs.groups):
+        return _group(rs, key if key in rs.groups else key.upper())
+    if qual == "document" and key in rs.documents:
+        return _document(rs, key)
+    if qual == "exception" and key.upper() in rs.exceptions:
+        return _exception(rs, key.upper())
+    raise UnknownName(f"{qual}:{key}")
 
 
 def known_names(rs: Ruleset) -> list[str]:
@@ -166,7 +189,7 @@ def control_thresholds(rs: Ruleset, c: A.ControlDecl) -> list[Threshold]:
     out: list[Threshold] = []
     for cmp in _compares(c.when):
         if isinstance(cmp.left, A.Ref) and isinstance(cmp.right, A.Ref) and cmp.right.name in rs.parameters:
-            attr, pname, op = cmp.left.name, cmp.right.name, cmp.op
+            attr, pname, op = cmp.left.name, cmp.right.name, str(cmp.op)
         elif isinstance(cmp.left, A.Ref) and isinstance(cmp.right, A.Ref) and cmp.left.name in rs.parameters:
             attr, pname, op = cmp.right.name, cmp.left.name, _FLIP[cmp.op]
         else:
@@ -227,9 +250,9 @@ def _eccn(rs: Ruleset, eccn: str) -> Timeline:
             conf, unres = _conf(ec.cite)
             add(Event(ec.start, ec.end, "license_exceptions", f"{p}: license exceptions {', '.join(ec.codes)}",
                       rs.citation(ec.cite), conf, unres))
-        for ev in c.statuses:
-            conf, unres = _conf(ev.cite)
-            add(Event(ev.start, ev.end, ev.kind, f"{p}: {ev.kind.replace('_', ' ')}", rs.citation(ev.cite),
+        for st in c.statuses:
+            conf, unres = _conf(st.cite)
+            add(Event(st.start, st.end, st.kind, f"{p}: {st.kind.replace('_', ' ')}", rs.citation(st.cite),
                       conf, unres))
         for dev in _doc_status_events(rs, c.effective.cite if c.effective else None):
             add(dev)
@@ -272,11 +295,12 @@ def _document(rs: Ruleset, doc_id: str) -> Timeline:
                                rs.citation(A.Cite(docs=[doc_id])), d.confidence))
     for dd in d.dates:
         conf, unres = _conf(dd.cite)
-        tl.events.append(Event(dd.date, dd.end, dd.kind, dd.kind.replace("_", " ") + (f": {dd.scope}" if dd.scope else ""),
+        text = dd.kind.replace("_", " ") + (f": {dd.scope}" if dd.scope else "")
+        tl.events.append(Event(dd.date, dd.end, dd.kind, text,
                                rs.citation(A.Cite(docs=[doc_id])), conf or d.confidence, unres))
-    for ev in d.statuses:
-        conf, unres = _conf(ev.cite)
-        tl.events.append(Event(ev.start, ev.end, ev.kind, ev.kind.replace("_", " "), rs.citation(ev.cite), conf, unres))
+    for st in d.statuses:
+        conf, unres = _conf(st.cite)
+        tl.events.append(Event(st.start, st.end, st.kind, st.kind.replace("_", " "), rs.citation(st.cite), conf, unres))
     tl.events.sort(key=lambda e: e.date or dt.date.min)
     return tl
 
@@ -291,8 +315,8 @@ def _exception(rs: Ruleset, code: str) -> Timeline:
                                rs.citation(x.effective.cite), conf, unres))
         for ev in _doc_status_events(rs, x.effective.cite):
             tl.events.append(ev)
-    for ev in x.statuses:
-        conf, unres = _conf(ev.cite)
-        tl.events.append(Event(ev.start, ev.end, ev.kind, ev.kind.replace("_", " "), rs.citation(ev.cite), conf, unres))
+    for st in x.statuses:
+        conf, unres = _conf(st.cite)
+        tl.events.append(Event(st.start, st.end, st.kind, st.kind.replace("_", " "), rs.citation(st.cite), conf, unres))
     tl.events.sort(key=lambda e: e.date or dt.date.min)
     return tl

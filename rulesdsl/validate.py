@@ -26,15 +26,6 @@ class _V:
     def __init__(self, rs: Ruleset) -> None:
         self.rs = rs
         self.out: list[Diagnostic] = []
-        self.sources: dict[str, list[str]] = {}
-        for name, rf in rs.files:
-            key = rf.loc.file if rf.loc is not None else name
-            self.sources[key] = []
-        self._lines_cache: dict[str, list[str]] = {}
-
-    def _source_line(self, loc: A.Loc | None) -> str:
-        return ""
-
     def emit(self, node: A.Node | None, msg: str, level: str = "error", loc: A.Loc | None = None) -> None:
         loc = loc or (node.loc if node is not None else None)
         if loc is None:
@@ -200,8 +191,8 @@ class _V:
             for ev in x.statuses:
                 self.status(ev)
         self.controls()
-        for a in rs.access:
-            self.access(a)
+        for rule in rs.access:
+            self.access(rule)
         for h in rs.hints:
             self.kind(h, h.asset_kind)
             for pat in h.patterns:
@@ -423,6 +414,8 @@ def _with_sources(rs: Ruleset, diags: Iterable[Diagnostic]) -> list[Diagnostic]:
 
     cache: dict[str, list[str] | None] = {}
     out: list[Diagnostic] = []
+    for name, text in rs.sources.items():
+        cache[name] = text.split("\n")
     for d in diags:
         if d.file not in cache:
             p = Path(d.file)

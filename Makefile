@@ -1,0 +1,31 @@
+# The two commands of the README. Both create .venv and install regwatch with its dev tools first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench
+
+$(BIN)/regwatch: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/regwatch
+
+install: $(BIN)/regwatch
+
+# Main job on the embedded defaults (default ruleset, sample inventory).
+demo: install
+	$(BIN)/regwatch demo
+
+# Lint, types, then the whole test suite (what .ci/run calls; pytest's summary is the last line).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/bench_rules.py
