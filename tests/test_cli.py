@@ -205,8 +205,8 @@ def test_rules_show_text_round_trips(run: Run) -> None:
 
 
 def test_cli_reference_is_current_and_complete() -> None:
-    from regwatch.docgen import iter_commands, render
     from regwatch.cli import main
+    from regwatch.docgen import iter_commands, render
 
     assert (ROOT / "docs" / "cli.md").read_text() == render(), "run: python -m regwatch.docgen > docs/cli.md"
     readme = (ROOT / "README.md").read_text()
