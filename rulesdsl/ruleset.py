@@ -21,6 +21,7 @@ from .intervals import in_window
 from .parser import parse_file, parse_text
 
 if TYPE_CHECKING:
+    from .hints import HintMatch
     from .semantics import AssetLike, Classification, Decision, SubjectLike
     from .timeline import Timeline
 
@@ -248,6 +249,12 @@ class Ruleset:
         from .semantics import decide
 
         return decide(self, subject, action, asset, at, destination, strict=strict)
+
+    def classify_paths(self, paths: Iterable[str]) -> dict[str, HintMatch]:
+        """Which files of a repository tree are weights, checkpoints, ... (docs: rulesdsl/hints.py)."""
+        from .hints import classify_paths
+
+        return classify_paths(self.hints, paths)
 
     def timeline(self, name: str) -> Timeline:
         from .timeline import timeline
