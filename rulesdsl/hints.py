@@ -97,9 +97,9 @@ def classify_paths(hints: Sequence[A.HintDecl], paths: Iterable[str]) -> dict[st
         for h in hints:
             if h.file_kind == "marker":
                 continue
-            pat = next((pat for pat in h.patterns if match_path(pat, p)), None)
-            if pat is not None:
-                out[p] = HintMatch(p, h.file_kind, h.asset_kind, pat)
+            hit = next((pat for pat in h.patterns if match_path(pat, p)), None)
+            if hit is not None:
+                out[p] = HintMatch(p, h.file_kind, h.asset_kind, hit)
                 break
         else:
             for prefix, h, pat in markers:
