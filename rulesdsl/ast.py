@@ -69,6 +69,20 @@ class Node(BaseModel):
     trailing_comment: str | None = Field(default=None, description="Comment at the end of this item's line.")
 
 
+class ClauseComments(BaseModel):
+    """Comments of a one-value clause (``citation``, ``applies to``, ``on`` ...), kept by the formatter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leading: list[str] = Field(default_factory=list)
+    trailing: str | None = None
+
+
+class HasClauseComments(BaseModel):
+    clause_comments: dict[str, ClauseComments] = Field(
+        default_factory=dict, description="Comments of one-value clauses, keyed by the clause keyword.")
+
+
 DecimalField = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
 
 
@@ -245,7 +259,7 @@ class Membership(Node):
 # Declarations
 
 
-class DocumentDecl(Node):
+class DocumentDecl(Node, HasClauseComments):
     decl: Literal["document"] = "document"
     id: str
     kind: DocKind = "fr_rule"
@@ -303,7 +317,7 @@ class GroupDecl(Node):
     members: list[Membership] = Field(default_factory=list)
 
 
-class ExceptionDecl(Node):
+class ExceptionDecl(Node, HasClauseComments):
     decl: Literal["exception"] = "exception"
     code: str
     title: str | None = None
@@ -312,7 +326,7 @@ class ExceptionDecl(Node):
     statuses: list[StatusEvent] = Field(default_factory=list)
 
 
-class ControlDecl(Node):
+class ControlDecl(Node, HasClauseComments):
     """One version of the control of an ECCN paragraph, valid from ``effective`` through its ``end``."""
 
     decl: Literal["control"] = "control"
@@ -331,7 +345,7 @@ class ControlDecl(Node):
     statuses: list[StatusEvent] = Field(default_factory=list)
 
 
-class AccessDecl(Node):
+class AccessDecl(Node, HasClauseComments):
     """Deemed-export access rule: what ``actions`` on assets classified under ``on`` mean for a person.
 
     ``effect`` is ``release`` (the action releases the item to the person: a deemed export to each of their

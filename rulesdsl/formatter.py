@@ -116,39 +116,45 @@ def format_decl(d: A.Decl) -> str:
     ind = INDENT
     lines: list[str] = []
 
-    def clause(node: A.Node | None, text: str) -> None:
-        if node is None:
-            lines.append(ind + text)
+    def clause(node: A.Node | str, text: str) -> None:
+        """A clause line with its comments: a node's own, or a one-value clause's (keyed by keyword)."""
+        if isinstance(node, str):
+            cc = getattr(d, "clause_comments", {}).get(node)
+            if cc is None:
+                lines.append(ind + text)
+                return
+            lines.extend(ind + "# " + c if c else ind + "#" for c in cc.leading)
+            trailing = "" if cc.trailing is None else ("  # " + cc.trailing if cc.trailing else "  #")
+            lines.append(ind + text + trailing)
         else:
             lines.extend(_with_comments(node, ind + text, ind))
 
     if isinstance(d, A.DocumentDecl):
         head = f"document {d.id}"
-        if d.kind != "fr_rule":
-            clause(None, f"kind {d.kind}")
-        for name in ("citation",):
-            if d.citation is not None:
-                clause(None, f"{name} {q(d.citation)}")
+        if d.kind != "fr_rule" or "kind" in d.clause_comments:
+            clause("kind", f"kind {d.kind}")
+        if d.citation is not None:
+            clause("citation", f"citation {q(d.citation)}")
         if d.published is not None:
-            clause(None, f"published {d.published}")
+            clause("published", f"published {d.published}")
         for fname in ("title", "action"):
             v = getattr(d, fname)
             if v is not None:
-                clause(None, f"{fname} {q(v)}")
+                clause(fname, f"{fname} {q(v)}")
         if d.rin:
-            clause(None, "rin " + ", ".join(d.rin))
+            clause("rin", "rin " + ", ".join(d.rin))
         for fname in ("docket", "url"):
             v = getattr(d, fname)
             if v is not None:
-                clause(None, f"{fname} {q(v)}")
+                clause(fname, f"{fname} {q(v)}")
         for fname in ("corrects", "suspends"):
             v = getattr(d, fname)
             if v is not None:
-                clause(None, f"{fname} {v}")
+                clause(fname, f"{fname} {v}")
         if d.confidence is not None:
-            clause(None, f"confidence {d.confidence}")
+            clause("confidence", f"confidence {d.confidence}")
         if d.note is not None:
-            clause(None, f"note {q(d.note)}")
+            clause("note", f"note {q(d.note)}")
         for dd in d.dates:
             clause(dd, _join(dd.kind, str(dd.date), f"through {dd.end}" if dd.end else "",
                              f"scope {q(dd.scope)}" if dd.scope is not None else "", fmt_cite(dd.cite)))
@@ -177,7 +183,7 @@ def format_decl(d: A.Decl) -> str:
     elif isinstance(d, A.ExceptionDecl):
         head = _join(f"exception {d.code}", q(d.title) if d.title is not None else "")
         if d.section is not None:
-            clause(None, f"section {q(d.section)}")
+            clause("section", f"section {q(d.section)}")
         if d.effective is not None:
             e = d.effective
             clause(e, _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite)))
@@ -186,14 +192,14 @@ def format_decl(d: A.Decl) -> str:
     elif isinstance(d, A.ControlDecl):
         head = _join(f"control {d.eccn}", q(d.title) if d.title is not None else "")
         if d.applies_to:
-            clause(None, "applies to " + ", ".join(d.applies_to))
+            clause("applies", "applies to " + ", ".join(d.applies_to))
         if d.when is not None:
             lines.extend(_with_comments(d.when, fmt_expr_block(d.when, "when ", fmt_cite(d.when_cite), ind), ind))
         for ex in d.exclusions:
             block = fmt_expr_block(ex.when, "except when ", fmt_cite(ex.cite), "")
             lines.extend(_with_comments(ex, "\n".join(ind + ln for ln in block.split("\n")), ind))
         if d.reasons:
-            clause(None, "reason " + ", ".join(d.reasons))
+            clause("reason", "reason " + ", ".join(d.reasons))
         if d.effective is not None:
             e = d.effective
             clause(e, _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite)))
@@ -213,10 +219,10 @@ def format_decl(d: A.Decl) -> str:
     elif isinstance(d, A.AccessDecl):
         head = _join(f"access {d.name}", q(d.title) if d.title is not None else "")
         if d.on:
-            clause(None, "on " + ", ".join(d.on))
+            clause("on", "on " + ", ".join(d.on))
         if d.actions:
-            clause(None, "actions " + ", ".join(d.actions))
-        clause(None, d.effect)
+            clause("actions", "actions " + ", ".join(d.actions))
+        clause(d.effect, d.effect)
         if d.when is not None:
             lines.extend(_with_comments(d.when, fmt_expr_block(d.when, "when ", "", ind), ind))
         if d.unless is not None:

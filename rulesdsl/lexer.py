@@ -93,7 +93,8 @@ def lex(text: str, file: str) -> LexResult:
                 header_open = header_open and not lines and not pending_comments
                 continue
             if stripped.startswith("#"):
-                pending_comments.append(stripped[1:].strip() if stripped[1:2] == " " else stripped[1:])
+                body = stripped[1:]
+                pending_comments.append(body[1:] if body.startswith(" ") else body)
                 continue
             expanded = line.expandtabs(2)
             indent = len(expanded) - len(expanded.lstrip(" "))

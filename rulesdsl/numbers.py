@@ -11,7 +11,11 @@ Accepted spellings: ``4800``, ``26_900_000``, ``26,900,000`` (only via :func:`pa
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
+
+# Arithmetic here must never round: a context far wider than any number a regulation writes
+# (the caller's context, 28 digits by default, would silently round 123456789012345678901234567890).
+_EXACT = Context(prec=1000, Emax=10_000, Emin=-10_000)
 
 _PLAIN = re.compile(r"[+-]?(?:\d[\d_]*)(?:\.\d[\d_]*)?")
 _E = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
@@ -27,6 +31,24 @@ class NumberFormatError(ValueError):
 
 def parse_number(text: str, *, allow_commas: bool = False) -> tuple[Decimal, str]:
     """Parse ``text`` exactly. Returns the value and its notation (``"plain"`` or ``"sci"``)."""
+    if len(text) > 1000:
+        raise NumberFormatError("number too long")
+    with localcontext(_EXACT):
+        value, notation = _parse_number(text, allow_commas)
+        check_range(value, text)
+        return value, ("plain" if value == 0 else notation)
+
+
+MAX_EXPONENT = 400
+
+
+def check_range(value: Decimal, text: str = "") -> None:
+    """Regulations never need more than 10^400; bounding the magnitude keeps every value printable."""
+    if value != 0 and abs(value.adjusted()) > MAX_EXPONENT:
+        raise NumberFormatError(f"number out of range (magnitude beyond 10^{MAX_EXPONENT}): {text[:40]!r}")
+
+
+def _parse_number(text: str, allow_commas: bool) -> tuple[Decimal, str]:
     s = text.strip()
     if not s:
         raise NumberFormatError("empty number")
@@ -55,9 +77,18 @@ def parse_number(text: str, *, allow_commas: bool = False) -> tuple[Decimal, str
 
 def _normal(d: Decimal) -> Decimal:
     """Canonical form: integers without exponent or trailing ``.0``; decimals without trailing zeros."""
-    if d == d.to_integral_value():
-        return Decimal(int(d))
-    return d.normalize()
+    with localcontext(_EXACT):
+        if d == d.to_integral_value():
+            return Decimal(int(d))
+        return d.normalize()
+
+
+def scale(mantissa: Decimal, power_of_ten: Decimal) -> Decimal:
+    """``mantissa x power_of_ten`` without rounding (for ``5 x 10^25``)."""
+    with localcontext(_EXACT):
+        value = _normal(mantissa * power_of_ten)
+    check_range(value, f"{mantissa} x {power_of_ten}")
+    return value
 
 
 def to_decimal(value: object) -> Decimal:
@@ -79,6 +110,11 @@ def to_decimal(value: object) -> Decimal:
 
 def format_number(value: Decimal, notation: str = "plain") -> str:
     """Print a number so that :func:`parse_number` gives back the same value and notation."""
+    with localcontext(_EXACT):
+        return _format_number(value, notation)
+
+
+def _format_number(value: Decimal, notation: str) -> str:
     value = _normal(value)
     if notation == "sci" and value != 0:
         sign, digits, exp = value.as_tuple()

@@ -44,6 +44,8 @@ class Ruleset:
     hints: list[A.HintDecl] = field(default_factory=list)
     duplicates: list[tuple[A.Node, str]] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # file label -> text, for diagnostics
+    # ECCN or any dotted prefix of it (3A090, 3A090.a) -> its control versions; built by from_files
+    by_prefix: dict[str, list[A.ControlDecl]] = field(default_factory=dict)
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -52,6 +54,10 @@ class Ruleset:
         for _name, rf in files:
             for d in rf.decls:
                 rs._index(d)
+        for c in rs.controls:
+            parts = c.eccn.split(".")
+            for i in range(1, len(parts) + 1):
+                rs.by_prefix.setdefault(".".join(parts[:i]), []).append(c)
         return rs
 
     def _index(self, d: A.Decl) -> None:
@@ -166,10 +172,10 @@ class Ruleset:
     # -- lookups -------------------------------------------------------------------------------------
     def controls_for(self, eccn: str) -> list[A.ControlDecl]:
         """Every version of the controls of ``eccn`` and of its sub-paragraphs (3A090 -> 3A090.a, ...)."""
-        return [c for c in self.controls if c.eccn == eccn or c.eccn.startswith(eccn + ".")]
+        return list(self.by_prefix.get(eccn, ()))
 
     def eccn_known(self, eccn: str) -> bool:
-        return any(c.eccn == eccn or c.eccn.startswith(eccn + ".") for c in self.controls)
+        return eccn in self.by_prefix
 
     def param_value(self, name: str, at: dt.date) -> Decimal | None:
         p = self.parameters.get(name)

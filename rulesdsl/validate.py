@@ -348,7 +348,7 @@ class _V:
             graph.setdefault(c.eccn, set()).update(refs)
             where.setdefault(c.eccn, c)
         def targets(ref: str) -> list[str]:
-            return [k for k in graph if k == ref or k.startswith(ref + ".")]
+            return sorted({c.eccn for c in self.rs.controls_for(ref)})
         state: dict[str, int] = {}
         reported: set[str] = set()
 
@@ -404,7 +404,15 @@ def _name(o: A.Ref | A.Lit) -> str:
 
 
 def validate(rs: Ruleset) -> list[Diagnostic]:
-    diags = _V(rs).run()
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # as in the parser: no cycles are made here, and rescanning a large AST heap dominates
+    try:
+        diags = _V(rs).run()
+    finally:
+        if was_enabled:
+            gc.enable()
     return _with_sources(rs, diags)
 
 
