@@ -133,8 +133,12 @@ def lex(text: str, file: str) -> LexResult:
                 continue
             m = _WORD.match(line, i)
             if m:
-                current.tokens.append(Token("word", m.group(0), ln, col, m.group(0)))
-                i = m.end()
+                end = m.end()
+                if line.startswith("->", end - 1) and end - 1 > i:  # "weights->model_weights"
+                    end -= 1
+                word = line[i:end]
+                current.tokens.append(Token("word", word, ln, col, word))
+                i = end
                 continue
             for op in _OPS:
                 if line.startswith(op, i):

@@ -131,6 +131,7 @@ class Parser:
         self.text = text
         self.diags: list[Diagnostic] = []
         self.physical: list[str] = []
+        self.depth = 0
 
     # -- helpers -------------------------------------------------------------------------------------
     def loc(self, tok: Token | None, line: LogicalLine) -> A.Loc:
@@ -276,7 +277,7 @@ class Parser:
             value, notation = parse_number(t.text)
         except NumberFormatError:
             c.fail(t, f"expected a number (e.g. 4800, 5.92, 10^26, 5 x 10^25), found '{t.text}'")
-        if c.at_word("x") or c.at_op("*", "×"):
+        if c.at_word("x", "X") or c.at_op("*", "×"):
             c.i += 1
             e = c.word("a power of ten such as 10^25")
             try:
@@ -373,11 +374,19 @@ class Parser:
             items.append(self.not_expr(c))
         return items[0] if len(items) == 1 else A.And(items=items, loc=items[0].loc)
 
+    MAX_NESTING = 64
+
     def not_expr(self, c: _Cursor) -> A.Expr:
-        if c.at_word("not"):
-            t = c.next("not")
-            return A.Not(item=self.not_expr(c), loc=self.loc(t, c.line))
-        return self.primary(c)
+        self.depth += 1
+        try:
+            if self.depth > self.MAX_NESTING:
+                c.fail(c.peek(), f"condition nested more than {self.MAX_NESTING} levels deep")
+            if c.at_word("not"):
+                t = c.next("not")
+                return A.Not(item=self.not_expr(c), loc=self.loc(t, c.line))
+            return self.primary(c)
+        finally:
+            self.depth -= 1
 
     def primary(self, c: _Cursor) -> A.Expr:
         t = c.peek()
@@ -748,6 +757,7 @@ class Parser:
 
 def parse_text(text: str, file: str = "<rules>") -> A.RulesFile:
     """Parse DSL text. Raises :class:`DslError` (and nothing else) listing every syntax error found."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark (Windows editors) is not content
     p = Parser(text, file)
     # Parsing allocates millions of small objects and no garbage cycles: without this, CPython's cyclic
     # collector rescans the growing heap again and again (half the time of a 5,000-control parse).

@@ -129,7 +129,7 @@ class _V:
             if lt in ("bool", "string", "countries") and e.op not in ("==", "!="):
                 self.emit(e, f"'{e.op}' needs numbers; {lt} values can only be compared with '==' or '!='")
                 return
-            if lu is not None and ru is not None and lu != ru:
+            if lu is not None and ru is not None and lu != ru and lu in self.rs.units and ru in self.rs.units:
                 self.emit(e, f"unit mismatch: {_name(e.left)} is in '{lu}' but {_name(e.right)} is in '{ru}'")
             if isinstance(e.left, A.Lit) and isinstance(e.right, A.Lit):
                 self.emit(e, "comparison of two constants", level="warning")
@@ -320,9 +320,10 @@ class _V:
     def param_roles(self, c: A.ControlDecl, params: set[str]) -> None:
         for name in sorted(params):
             p = self.rs.parameters[name]
-            if p.role in ("exception_ceiling", "policy_eligibility", "presumption"):
+            if p.role in ("exception_ceiling", "policy_eligibility", "presumption", "exclusion"):
                 self.emit(c.when, f"control {c.eccn} uses parameter '{name}' whose role is {p.role}: "
-                          "eligibility and presumption values are not control thresholds")
+                          "eligibility, exclusion and presumption values are not control thresholds (use exclusion "
+                          "parameters in 'except when')")
 
     def param_coverage(self, c: A.ControlDecl, params: set[str]) -> None:
         if c.effective is None or c.effective.start is None:
