@@ -40,9 +40,8 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from rulesdsl.inventory import InventoryError
-
         from rulesdsl.errors import DslError
+        from rulesdsl.inventory import InventoryError
         from rulesdsl.store import StoreError
 
         from .workspace import WorkspaceError
@@ -320,9 +319,8 @@ def _check_kinds(rs: Ruleset, assets: Any, path: str) -> None:
 def decide(state: State, assets_path: str, person: str, asset_id: str, action: str, destination: str | None,
            as_of: dt.date | None, as_json: bool, rules: str | None, strict: bool | None) -> None:
     """May PERSON take ACTION on ASSET? allow (exit 0), license_required or deny (exit 1), with reasons."""
-    from rulesdsl.inventory import load_inventory
-
     from rulesdsl.countries import ISO_ALPHA2
+    from rulesdsl.inventory import load_inventory
 
     rs, label = state.ruleset(rules)
     at = as_of or today()
@@ -361,7 +359,6 @@ def decide(state: State, assets_path: str, person: str, asset_id: str, action: s
 def demo(state: State, as_of: dt.date | None) -> None:
     """The main job on the embedded defaults: controls in force, the 4E091 timeline, the sample inventory."""
     from rulesdsl.inventory import load_inventory
-
     from rulesdsl.ruleset import Ruleset
     from rulesdsl.timeline import timeline
 
