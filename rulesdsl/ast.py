@@ -16,6 +16,7 @@ Design choices worth knowing:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -385,6 +386,18 @@ class RulesFile(Node):
     title: str | None = None
     decls: list[Decl] = Field(default_factory=list)
     end_comments: list[str] = Field(default_factory=list)
+
+
+def iter_conditions(e: Expr | None) -> Iterator[Expr]:
+    """Every node of a condition tree, parents before children (``None`` yields nothing)."""
+    if e is None:
+        return
+    yield e
+    if isinstance(e, Not):
+        yield from iter_conditions(e.item)
+    elif isinstance(e, And | Or):
+        for item in e.items:
+            yield from iter_conditions(item)
 
 
 for _m in (Not, And, Or, Policy, ControlDecl, AccessDecl, Exclusion, RulesFile):

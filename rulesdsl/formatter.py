@@ -108,6 +108,10 @@ def _with_comments(node: A.Node, body: str, indent: str) -> list[str]:
     return out
 
 
+def _effective(e: A.Dated) -> str:
+    return _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite))
+
+
 def _status(ev: A.StatusEvent) -> str:
     return _join("status", ev.kind, fmt_window(ev.start, ev.end), fmt_cite(ev.cite))
 
@@ -185,8 +189,7 @@ def format_decl(d: A.Decl) -> str:
         if d.section is not None:
             clause("section", f"section {q(d.section)}")
         if d.effective is not None:
-            e = d.effective
-            clause(e, _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite)))
+            clause(d.effective, _effective(d.effective))
         for ev in d.statuses:
             clause(ev, _status(ev))
     elif isinstance(d, A.ControlDecl):
@@ -201,8 +204,7 @@ def format_decl(d: A.Decl) -> str:
         if d.reasons:
             clause("reason", "reason " + ", ".join(d.reasons))
         if d.effective is not None:
-            e = d.effective
-            clause(e, _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite)))
+            clause(d.effective, _effective(d.effective))
         if d.compliance is not None:
             clause(d.compliance, _join(f"compliance {d.compliance.start}", fmt_cite(d.compliance.cite)))
         for lr in d.licenses:
@@ -228,8 +230,7 @@ def format_decl(d: A.Decl) -> str:
         if d.unless is not None:
             lines.extend(_with_comments(d.unless, fmt_expr_block(d.unless, "unless ", "", ind), ind))
         if d.effective is not None:
-            e = d.effective
-            clause(e, _join("effective", fmt_window(e.start, e.end, bare_start=True), fmt_cite(e.cite)))
+            clause(d.effective, _effective(d.effective))
     elif isinstance(d, A.HintDecl):
         head = f"hint {d.file_kind} -> {d.asset_kind} " + ", ".join(q(p) for p in d.patterns)
     else:  # pragma: no cover

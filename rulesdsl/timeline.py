@@ -170,15 +170,7 @@ def _doc_status_events(rs: Ruleset, cite: A.Cite | None) -> Iterator[Event]:
 
 
 def _compares(e: A.Expr | None) -> Iterator[A.Compare]:
-    if e is None:
-        return
-    if isinstance(e, A.Compare):
-        yield e
-    elif isinstance(e, A.Not):
-        yield from _compares(e.item)
-    elif isinstance(e, A.And | A.Or):
-        for i in e.items:
-            yield from _compares(i)
+    return (n for n in A.iter_conditions(e) if isinstance(n, A.Compare))
 
 
 _FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}

@@ -387,15 +387,7 @@ class _V:
 
 
 def _walk(e: A.Expr | None) -> Iterator[A.Meets]:
-    if e is None:
-        return
-    if isinstance(e, A.Meets):
-        yield e
-    elif isinstance(e, A.Not):
-        yield from _walk(e.item)
-    elif isinstance(e, A.And | A.Or):
-        for i in e.items:
-            yield from _walk(i)
+    return (n for n in A.iter_conditions(e) if isinstance(n, A.Meets))
 
 
 def _name(o: A.Ref | A.Lit) -> str:
