@@ -85,10 +85,12 @@ class RegwatchSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = exc.response.status
             reason = f"HTTP {status}" + (" after retries" if status in RETRY_STATUSES else "")
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError) or type(exc).__name__ == "DownloadTimeoutError":
             reason = "timed out (after retries)"
         elif failure.check(DNSLookupError):
             reason = "DNS lookup failed"
+        elif type(exc).__name__ in ("ResponseDataLossError", "_DataLoss") or "dataloss" in str(exc).lower():
+            reason = "body truncated (the connection closed before Content-Length bytes arrived)"
         elif failure.check(ResponseFailed, ConnectionLost):
             reason = "connection lost or body truncated"
         elif failure.check(defer.CancelledError):
