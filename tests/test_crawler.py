@@ -235,3 +235,37 @@ def test_documents_commands_without_data(run: Run, ws: Path) -> None:
     assert p.returncode == 2 and "no documents yet" in p.stderr
     p = run("crawl", "--source", "fr")  # outside any workspace
     assert p.returncode == 2 and "no workspace" in p.stderr
+
+
+# --- BIS pages: change detection on the content node ----------------------------------------------------
+
+LISTING = "/bis/news-updates"
+ALT = HTTP / "_alt" / "bis"
+
+
+def test_bis_pages_hash_the_content_node(run: Run, ws: Path, server: FixtureServer) -> None:
+    code, rep, _ = crawl(run, ws, server, "--source", "bis")
+    assert code == 0, reasons(rep)
+    stored = {d["id"]: d for d in docs(run, ws, "bis")}
+    assert "/bis/news-updates" in stored and "/bis/advanced-compute-resources" in stored
+    releases = [k for k in stored if k.startswith("/bis/press-release/")]
+    assert len(releases) >= 2                      # followed from the listing's content node only
+    assert "/bis/privacy-policy" not in stored     # chrome links are not followed
+    listing = stored["/bis/news-updates"]
+    assert listing["metadata"]["selector"] and "Diffusion" in listing["metadata"]["text"]
+
+    # a new footer date / banner only: the page is unchanged
+    server.replace(LISTING, (ALT / "news-updates.v2-chrome.html").read_bytes())
+    code, rep, _ = crawl(run, ws, server, "--source", "bis")
+    assert code == 0, reasons(rep)
+    assert rep["sources"]["bis"]["changed"] == 0 and rep["sources"]["bis"]["new"] == 0
+    assert server.requests_for(LISTING)[-1].status == 200  # it was downloaded (new ETag) but is not a change
+
+    # a new item in the listing: changed, and the new press release is fetched
+    server.replace(LISTING, (ALT / "news-updates.v3-new-item.html").read_bytes())
+    code, rep, _ = crawl(run, ws, server, "--source", "bis")
+    assert code == 0, reasons(rep)
+    assert rep["sources"]["bis"]["changed"] == 1
+    after = {d["id"]: d for d in docs(run, ws, "bis")}
+    assert after["/bis/news-updates"]["version"] == 2
+    assert len([k for k in after if k.startswith("/bis/press-release/")]) >= len(releases)
