@@ -144,7 +144,8 @@ def run_crawl(workspace: Path, sources: Sequence[str] = ("fr", "ecfr", "bis"), s
         cmd += ["--source", s]
     if since:
         cmd += ["--since", since.isoformat()]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                       start_new_session=True)  # a Ctrl-C to the scheduler must not kill a running crawl
     if p.returncode == 2 or not p.stdout.strip():
         raise RuntimeError((p.stderr.strip().splitlines() or ["crawl failed"])[-1])
     data = json.loads(p.stdout)

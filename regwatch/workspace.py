@@ -30,6 +30,26 @@ approver = ""
 # true: controls whose non-enforcement was announced, or whose compliance date has not come, are treated as
 # binding (the text is still in the CFR). false: follow the announced status and say so in every decision.
 strict = false
+
+# The crawler and the scheduler have their own sections; see docs/crawler.md and docs/scheduler.md.
+[crawler]
+# Put in the User-Agent of every request (an e-mail address or URL).
+contact = ""
+
+[schedule]
+timezone = "UTC"
+misfire_grace_seconds = 3600   # a run missed by less than this still runs when the scheduler is back
+coalesce = true                # several missed runs collapse into one
+
+[[schedule.jobs]]
+name = "daily-fr"
+job = "fr_check"
+cron = "15 9 * * 1-5"          # minute hour day month day-of-week (standard cron; 1-5 = Monday to Friday)
+
+[[schedule.jobs]]
+name = "weekly"
+job = "pipeline"               # crawl -> extract -> propose -> report
+cron = "0 6 * * 1"
 """
 
 
