@@ -160,10 +160,6 @@ class DocumentStore:
                 "status=excluded.status, content_type=excluded.content_type, fetched_at=excluded.fetched_at",
                 (url, etag, last_modified, digest, status, content_type, utcnow()))
 
-    def touch(self, url: str) -> None:
-        with self.conn:
-            self.conn.execute("UPDATE http_state SET fetched_at = ? WHERE url = ?", (utcnow(), url))
-
     # -- documents -----------------------------------------------------------------------------------
     def save(self, *, source: str, doc_id: str, url: str, body: bytes, headers: Mapping[str, str],
              content_type: str | None, metadata: Mapping[str, Any], run_id: str | None,

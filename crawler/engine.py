@@ -148,7 +148,7 @@ class RevalidateMiddleware:
                 body = store.get_blob(body_sha)
             except (OSError, Exception):
                 return response
-            store.touch(request.url)
+            # (no write on a 304: a no-change run must cost no disk syncs)
             self.stats.inc_value("httpcache/hit")
             request.meta["regwatch_not_modified"] = True
             headers = dict(response.headers)

@@ -522,6 +522,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY a keep-alive client waits ~40 ms for a
+    # delayed ACK on every response, which would make every client look slow
+    disable_nagle_algorithm = True
     server_version = "regwatch-fixtures/1.0"
     sys_version = ""
 

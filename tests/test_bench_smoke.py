@@ -61,3 +61,18 @@ def test_bench_quick_json_reports_every_benchmark() -> None:
         assert r["seconds"] > 0 and r["per_control_us"] > 0
     assert data["scaling"]["per_control_ratio"] > 0
     assert "per-control time" in p.stderr  # the table goes to stderr when the JSON goes to stdout
+
+
+def test_crawl_bench_quick() -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    p = subprocess.run([sys.executable, str(root / "bench" / "bench_crawl.py"), "--count", "60", "--json", "-"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["documents"] == 60 and res["recrawl_document_bodies"] == 0 and res["recrawl_304"] == 61
+    assert res["first_crawl_s"] > 0 and res["baseline_fetch_s"] > 0
