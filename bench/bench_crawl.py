@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         ("first crawl", res["first_crawl_s"], f"{res['first_crawl_docs_per_s']} docs/s, "
          f"{res['first_crawl_requests_per_doc']} requests/doc, {res['first_crawl_vs_baseline']}x baseline"),
         ("no-change re-crawl", res["recrawl_s"],
-         f"{res['recrawl_304']} x 304, {res['recrawl_document_bodies']} bodies, {res['recrawl_vs_first']}x first crawl, {res['recrawl_vs_baseline']}x baseline"),
+         f"{res['recrawl_304']} x 304, {res['recrawl_document_bodies']} bodies, "
+         f"{res['recrawl_vs_first']}x first crawl, {res['recrawl_vs_baseline']}x baseline"),
     ]
     print(f"crawl benchmark: {n} documents, loopback fixture server, {os.cpu_count()} CPUs", file=sys.stderr)
     for name, secs, note in rows:
