@@ -271,3 +271,59 @@ def test_bis_pages_hash_the_content_node(run: Run, ws: Path, server: FixtureServ
     after = {d["id"]: d for d in docs(run, ws, "bis")}
     assert after["/bis/news-updates"]["version"] == 2
     assert len([k for k in after if k.startswith("/bis/press-release/")]) >= len(releases)
+
+
+# --- all sources with the default configuration, eCFR versions, progress, the pipeline ------------------
+
+VERSIONS_774 = "/ecfr/api/versioner/v1/versions/title-15.json?part=774"
+
+
+def _default_ws(run: Run, tmp_path: Path, srv: FixtureServer) -> Path:
+    w = tmp_path / "dws"
+    assert run("init", str(w)).returncode == 0
+    cfg = w / "regwatch.toml"
+    base = srv.base_url
+    cfg.write_text(cfg.read_text() + f'\n[crawler.fr]\nbase_url = "{base}/fr"\n[crawler.ecfr]\nbase_url = '
+                   f'"{base}/ecfr"\n[crawler.bis]\nbase_url = "{base}/bis"\n')
+    return w
+
+
+def test_all_sources_with_default_settings(run: Run, tmp_path: Path, server: FixtureServer) -> None:
+    w = _default_ws(run, tmp_path, server)
+    p = run("crawl", "--json", cwd=w)
+    rep = json.loads(p.stdout)
+    assert p.returncode == 0, reasons(rep)
+    s = rep["sources"]
+    assert s["fr"]["new"] >= 10 and s["ecfr"]["new"] == 10 and s["bis"]["new"] >= 4
+    ids = {(d["source"], d["id"]) for d in docs(run, w)}
+    assert ("fr", "public-inspection/2025-00636") in ids            # early warning
+    assert ("ecfr", "title-15/part-774/versions") in ids and ("ecfr", "title-15/part-774@2025-02-11") in ids
+    assert rep["stats"]["regwatch/document_bodies_downloaded"] == len(ids)
+    # the text summary and progress lines
+    server.reset_log()
+    p = run("crawl", "--progress", cwd=w)
+    assert p.returncode == 0 and "0 new, 0 changed" in p.stdout
+    assert "fr    0 new" in p.stdout and "FAILED" not in p.stdout
+
+
+def test_new_ecfr_versions_are_reported(run: Run, ws: Path, server: FixtureServer) -> None:
+    code, rep, _ = crawl(run, ws, server, "--source", "ecfr")
+    assert code == 0, reasons(rep)
+    data = json.loads((HTTP / "ecfr/api/versioner/v1/versions/title-15.json/part-774.json").read_text())
+    extra = dict(data["content_versions"][-1], date="2026-04-07", amendment_date="2026-04-07",
+                 issue_date="2026-04-09")
+    data["content_versions"].append(extra)
+    server.replace(VERSIONS_774, json.dumps(data).encode(), content_type="application/json")
+    code, rep, _ = crawl(run, ws, server, "--source", "ecfr")
+    assert code == 0, reasons(rep)
+    assert rep["sources"]["ecfr"]["notes"]["ecfr_new_versions"] == {"774": ["2026-04-07"]}
+    assert "new eCFR versions: part 774: 2026-04-07" in rep["sources"]["ecfr"]["notes_text"]
+    # the part as of the new version is fetched (the server answers with the nearest earlier recording)
+    assert any(r.path.endswith("/full/2026-04-07/title-15.xml") for r in server.requests)
+
+
+def test_weekly_pipeline_runs_the_crawl(run: Run, tmp_path: Path, server: FixtureServer) -> None:
+    w = _default_ws(run, tmp_path, server)
+    p = run("run", "--json", cwd=w)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(docs(run, w, "fr")) >= 10
