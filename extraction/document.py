@@ -1,0 +1,362 @@
+"""Documents in, :class:`~extraction.model.Extraction` out: FR full-text XML (one document or a daily
+issue), govinfo HTML / plain text, and documents stored by the crawler.
+
+Metadata comes from the document itself: FRDOC (document number), PRTPAGE + volume (citation), ACT (the
+action line, which tells an interim final rule from a final rule where the API type says "Rule"), RIN and
+DEPDOC (agency docket), the REGTEXT parts and the List of Subjects (CFR parts; the cover line "15 CFR Parts
+734, 736, 740, et al." is truncated), and for corrections the document they correct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from .model import DocumentMeta, Extraction
+from .xmltext import element_path, normalise_plain, text_of
+
+DOC_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU", "CORRECT")
+TYPE_BY_TAG = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document",
+               "CORRECT": "Correction"}
+_FRDOC = re.compile(r"FR\s*Doc\.?\s*(?:No\.?:?)?\s*((?:[A-Z]\d-)?\d{2,4}-\d{3,6})", re.I)
+_FILED = re.compile(r"Filed\s+(\d{1,2})[-/](\d{1,2})[-/](\d{2,4})", re.I)
+_RIN = re.compile(r"\b(\d{4})\s*[-\u2013\u2014]\s*([A-Z]{2}\d{2})\b")
+_DOCKET = re.compile(r"Docket\s+(?:No\.?|Number)\s*:?\s*([A-Za-z0-9][A-Za-z0-9\-\u2013]*[A-Za-z0-9])", re.I)
+_PARTS = re.compile(r"\b(\d+)\s+CFR\s+(?:Parts?|Ch(?:apter)?\.?\s*[IVXL]+)\s*([0-9,\sand\-\u2013]+)", re.I)
+_NUM = re.compile(r"\d+")
+_LONG_DATE = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|"
+                        r"December)\s+(\d{1,2}),?\s+(\d{4})")
+_PATH_DATE = re.compile(r"(?<!\d)(19|20)(\d{2})[/-](\d{2})[/-](\d{2})(?!\d)")
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                         "september", "october", "november", "december"), start=1)}
+
+
+class ExtractError(Exception):
+    """The input is not a parsable document (one line, names the file)."""
+
+
+def _long_date(text: str) -> dt.date | None:
+    m = _LONG_DATE.search(text)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+    except ValueError:
+        return None
+
+
+def _clean(s: str | None) -> str | None:
+    if s is None:
+        return None
+    s = " ".join(s.split())
+    return s or None
+
+
+def _labelled(el: Any, tag: str) -> str | None:
+    """Text of the P paragraphs of a labelled preamble block (ACT, AGY, SUM), without its "ACTION:" head."""
+    block = el.find(f".//PREAMB/{tag}")
+    if block is None:
+        block = el.find(f".//{tag}")
+    if block is None:
+        return None
+    paras = [text_of(p) for p in block if isinstance(p.tag, str) and p.tag in ("P", "FP")]
+    text = " ".join(p for p in paras if p) or re.sub(r"^[A-Z ]+:\s*", "", text_of(block))
+    return _clean(text)
+
+
+def _cfr_parts(el: Any) -> list[int]:
+    parts: set[int] = set()
+    for rt in el.iter("REGTEXT"):
+        p = rt.get("PART")
+        if p and p.strip().isdigit():
+            parts.add(int(p))
+    lst = el.find(".//LSTSUB")
+    if lst is not None:
+        for cfr in lst.iter("CFR"):
+            parts.update(int(n) for n in re.findall(r"Parts?\s+(\d+)", text_of(cfr)))
+    cover = el.find(".//PREAMB/CFR")
+    if cover is not None:  # may be truncated ("et al."): completed by REGTEXT and the List of Subjects
+        for m in _PARTS.finditer(text_of(cover)):
+            parts.update(int(n) for n in _NUM.findall(m.group(2)))
+    return sorted(parts)
+
+
+def _volume_for(pub: dt.date | None, filed_year: int | None) -> int | None:
+    year = pub.year if pub else filed_year
+    return year - 1935 if year else None  # volume 1 was 1936
+
+
+def _start_page(el: Any, previous_page: int | None) -> int | None:
+    """The first page of a document: a page break at its very start, else the page it begins on."""
+    first = next(el.iter("PRTPAGE"), None)
+    if first is None:
+        return previous_page
+    p = first.get("P", "")
+    if not p.isdigit():
+        return previous_page
+    preamb = el.find("PREAMB")
+    at_start = preamb is not None and len(preamb) and preamb[0] is first and not (preamb.text or "").strip()
+    if at_start:
+        return int(p)
+    return previous_page if previous_page is not None else int(p) - 1
+
+
+def _corrects(el: Any, own: str | None) -> str | None:
+    texts = [text_of(x) for x in (el.find(".//SUM"), el.find(".//SUPLINF"), el.find(".//ACT")) if x is not None]
+    for t in texts:
+        for m in _FRDOC.finditer(t):
+            if m.group(1) != own:
+                return m.group(1)
+    for t in texts:
+        cm = re.search(r"\(?(\d{2,3})\s+FR\s+(\d{3,6})\)?", t)
+        if cm:
+            citation = f"{cm.group(1)} FR {cm.group(2)}"
+            return known_document_for(citation) or citation
+    return None
+
+
+def known_document_for(citation: str) -> str | None:
+    """The FR document number of a citation that the embedded default ruleset knows (e.g. 90 FR 5298 is
+    2025-00711): corrections cite what they correct by page, the contract wants the document number."""
+    try:
+        from rulesdsl.ruleset import Ruleset
+
+        rs = Ruleset.default()
+    except Exception:
+        return None
+    for doc in rs.documents.values():
+        if doc.citation == citation and doc.kind.startswith("fr_"):
+            return doc.id
+    return None
+
+
+def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.date | None = None,
+                  previous_page: int | None = None) -> DocumentMeta:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    frdoc = el.find(".//FRDOC")
+    frdoc_text = text_of(frdoc) if frdoc is not None else ""
+    m = _FRDOC.search(frdoc_text)
+    number = m.group(1) if m else None
+    filed = _FILED.search(frdoc_text)
+    filed_year = None
+    if filed:
+        y = int(filed.group(3))
+        filed_year = y + 2000 if y < 100 else y
+    vol = volume or _volume_for(publication_date, filed_year)
+    page = _start_page(el, previous_page)
+    action = _labelled(el, "ACT")
+    rins = []
+    for r in el.iter("RIN"):
+        for mm in _RIN.finditer(text_of(r)):
+            rins.append(f"{mm.group(1)}-{mm.group(2)}")
+    docket = None
+    dep = el.find(".//DEPDOC")
+    if dep is not None:
+        md = _DOCKET.search(text_of(dep))
+        docket = md.group(1).replace("\u2013", "-") if md else _clean(text_of(dep).strip("[]"))
+    subject = el.find(".//PREAMB/SUBJECT")
+    if subject is None:
+        subject = el.find(".//SUBJECT")
+    meta = DocumentMeta(
+        document_number=number,
+        citation=f"{vol} FR {page}" if vol and page else None,
+        publication_date=publication_date,
+        type=TYPE_BY_TAG.get(tag),
+        action=action,
+        title=_clean(text_of(subject)) if subject is not None else None,
+        rin=list(dict.fromkeys(rins)),
+        agency_docket=docket,
+        cfr_parts=_cfr_parts(el),
+        agency=_clean(text_of(a)) if (a := el.find(".//PREAMB/AGENCY")) is not None else None,
+        subagency=_clean(text_of(s)) if (s := el.find(".//PREAMB/SUBAGY")) is not None else None,
+    )
+    is_correction = tag == "CORRECT" or (action or "").lower().startswith(("correcting", "correction")) or (
+        (meta.title or "").rstrip(". ").lower().endswith("; correction"))
+    if is_correction:
+        meta.corrects = _corrects(el, number)
+    return meta
+
+
+def _facts(ex: Extraction, el: Any) -> None:
+    """Dates, ECCN changes, thresholds and license exceptions (modules of their own)."""
+    from . import ccl, dates
+
+    try:
+        ex.dates = dates.extract_dates(el, ex.document.publication_date)
+    except Exception as exc:
+        ex.warnings.append(f"dates: {type(exc).__name__}: {exc}")
+    if ex.document.type in ("Notice", "Presidential Document"):
+        return  # notices mention ECCNs but change none
+    for name, fn in (("eccn_changes", ccl.extract_eccn_changes), ("thresholds", ccl.extract_thresholds),
+                     ("license_exceptions", ccl.extract_license_exceptions)):
+        try:
+            setattr(ex, name, fn(el))
+        except Exception as exc:
+            ex.warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+
+
+def extract_xml_bytes(data: bytes, source: str, publication_date: dt.date | None = None) -> list[Extraction]:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=True)
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ExtractError(f"{source}: not a parsable document: invalid XML ({exc})") from None
+    out: list[Extraction] = []
+    if root.tag == "FEDREG":
+        vol_el = root.find("VOL")
+        volume = int(text_of(vol_el)) if vol_el is not None and text_of(vol_el).isdigit() else None
+        date_el = root.find("DATE")
+        pub = publication_date or (_long_date(text_of(date_el)) if date_el is not None else None)
+        last_page: int | None = None
+        for el in root.iter(*DOC_TAGS, "PRTPAGE"):
+            if el.tag == "PRTPAGE":
+                p = el.get("P", "")
+                if p.isdigit():
+                    last_page = int(p)
+                continue
+            if el.getparent() is not None and el.getparent().tag in DOC_TAGS:
+                continue  # a correction inside a rule is part of it
+            ex = Extraction(meta_from_xml(el, volume=volume, publication_date=pub, previous_page=last_page),
+                            source=f"{source}#{element_path(el)}", format="fr-xml")
+            _facts(ex, el)
+            out.append(ex)
+            for p in el.iter("PRTPAGE"):
+                if p.get("P", "").isdigit():
+                    last_page = int(p.get("P"))
+        return out
+    if root.tag in DOC_TAGS:
+        pub = publication_date or _date_from_path(source)
+        ex = Extraction(meta_from_xml(root, publication_date=pub), source=source, format="fr-xml")
+        _facts(ex, root)
+        return [ex]
+    if root.tag.lower() == "html":
+        return extract_text(_html_text(data), source, publication_date, fmt="govinfo-html")
+    raise ExtractError(f"{source}: not a Federal Register document (XML root <{root.tag}>)")
+
+
+def _date_from_path(source: str) -> dt.date | None:
+    m = _PATH_DATE.search(source)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1) + m.group(2)), int(m.group(3)), int(m.group(4)))
+    except ValueError:
+        return None
+
+
+def _html_text(data: bytes) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    pre = soup.find("pre")
+    node = pre if pre is not None else (soup.body or soup)
+    return str(node.get_text("\n"))
+
+
+_HDR_VOL = re.compile(r"\[Federal Register Volume (\d+), Number \d+ \((\w+day, \w+ \d{1,2}, \d{4})\)\]")
+_HDR_PAGES = re.compile(r"\[Pages? (\d+)(?:-(\d+))?\]")
+_SECTION = re.compile(r"^\s*(AGENCY|ACTION|SUMMARY|DATES|ADDRESSES|FOR FURTHER INFORMATION CONTACT|"
+                      r"SUPPLEMENTARY INFORMATION):", re.M)
+
+
+_RULE_LINE = re.compile(r"^\s*[-=\u2014_]{5,}\s*$", re.M)
+
+
+def _sections(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    marks = list(_SECTION.finditer(text))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        body = _RULE_LINE.split(text[m.end():end])[0]  # a ---- rule line ends the section
+        out.setdefault(m.group(1), body.strip())
+    return out
+
+
+def extract_text(raw: str, source: str, publication_date: dt.date | None = None,
+                 fmt: str = "text") -> list[Extraction]:
+    text = normalise_plain(raw)
+    hdr = _HDR_VOL.search(text)
+    if not hdr and "FR Doc" not in text and "ACTION:" not in text:
+        raise ExtractError(f"{source}: not a parsable document (no Federal Register header, FR Doc line or "
+                           "ACTION: section)")
+    pub = publication_date or (_long_date(hdr.group(2)) if hdr else None) or _date_from_path(source)
+    volume = int(hdr.group(1)) if hdr else _volume_for(pub, None)
+    pages = _HDR_PAGES.search(text)
+    secs = _sections(text)
+    m = _FRDOC.search(text)
+    number = m.group(1) if m else None
+    head = text[: (min(mm.start() for mm in _SECTION.finditer(text)) if _SECTION.search(text) else 2000)]
+    rins = [f"{a}-{b}" for a, b in _RIN.findall(head)]
+    dk = _DOCKET.search(head)
+    parts: list[int] = []
+    for mm in _PARTS.finditer(head):
+        parts.extend(int(n) for n in _NUM.findall(mm.group(2)))
+    title = None
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
+    for i, ln in enumerate(lines):
+        if ln.startswith("RIN") and i + 1 < len(lines):
+            title = lines[i + 1]
+            break
+    action = _clean(secs.get("ACTION"))
+    meta = DocumentMeta(document_number=number,
+                        citation=f"{volume} FR {pages.group(1)}" if volume and pages else None,
+                        publication_date=pub, type=_type_from_text(text, action), action=action, title=title,
+                        rin=list(dict.fromkeys(rins)), agency_docket=dk.group(1) if dk else None,
+                        cfr_parts=sorted(set(parts)))
+    ex = Extraction(meta, source=source, format=fmt)
+    from . import ccl, dates
+
+    if "DATES" in secs:
+        try:
+            ex.dates = dates.extract_dates_text(secs["DATES"], pub, location="DATES")
+        except Exception as exc:
+            ex.warnings.append(f"dates: {type(exc).__name__}: {exc}")
+    if meta.type == "Rule":
+        try:
+            ex.eccn_changes, ex.thresholds, ex.license_exceptions = ccl.extract_text(text)
+        except Exception as exc:
+            ex.warnings.append(f"ccl: {type(exc).__name__}: {exc}")
+    if action and action.lower().startswith("correct"):
+        meta.corrects = next((x.group(1) for x in _FRDOC.finditer(secs.get("SUMMARY", "")) if x.group(1) != number),
+                             None)
+    return [ex]
+
+
+def _type_from_text(text: str, action: str | None) -> str | None:
+    if "[Rules and Regulations]" in text or (action and "rule" in action.lower() and "proposed" not in action.lower()):
+        return "Rule"
+    if "[Proposed Rules]" in text or (action and "proposed" in action.lower()):
+        return "Proposed Rule"
+    if "[Notices]" in text or (action and "notice" in action.lower()):
+        return "Notice"
+    return None
+
+
+def extract_bytes(data: bytes, source: str, publication_date: dt.date | None = None) -> list[Extraction]:
+    head = data.lstrip()[:200].lower()
+    if not data.strip():
+        raise ExtractError(f"{source}: not a parsable document (empty file)")
+    if head.startswith(b"<?xml") or (head.startswith(b"<") and not head.startswith((b"<!doctype html", b"<html"))):
+        return extract_xml_bytes(data, source, publication_date)
+    if head.startswith((b"<!doctype html", b"<html")):
+        return extract_text(_html_text(data), source, publication_date, fmt="govinfo-html")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExtractError(f"{source}: not a parsable document (binary or not UTF-8)") from None
+    return extract_text(text, source, publication_date)
+
+
+def extract_path(path: str | Path, publication_date: dt.date | None = None) -> list[Extraction]:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except IsADirectoryError:
+        raise ExtractError(f"{p}: is a directory") from None
+    except OSError as exc:
+        raise ExtractError(f"{p}: cannot read ({exc.strerror})") from None
+    return extract_bytes(data, str(p), publication_date)
