@@ -598,11 +598,21 @@ def _le_changes(blocks: list[_Block], confidence: float) -> list[LicenseExceptio
 # ------------------------------------------------------------------------------------------ public
 
 
+_BLOCKS_CACHE: dict[int, tuple[Any, list[list[_Block]]]] = {}
+
+
 def _all_blocks(root: Any) -> list[list[_Block]]:
+    """The REGTEXT blocks of a document, computed once per document for the three extractors."""
     r = _root(root)
     if r is None or not hasattr(r, "iter"):
         return []
-    return [_xml_blocks(rt) for rt in _regtexts(r)]
+    hit = _BLOCKS_CACHE.get(id(r))
+    if hit is not None and hit[0] is r:
+        return hit[1]
+    blocks = [_xml_blocks(rt) for rt in _regtexts(r)]
+    _BLOCKS_CACHE.clear()  # keep only the latest document (and the element alive while cached)
+    _BLOCKS_CACHE[id(r)] = (r, blocks)
+    return blocks
 
 
 def _ccl_blocks(groups: list[list[_Block]]) -> list[_Block]:

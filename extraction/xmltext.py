@@ -54,20 +54,12 @@ def text_of(el: Any) -> str:
 
 
 def element_path(el: Any) -> str:
-    """``RULE/PREAMB/DATES/P[2]``: tag names from the document root, with 1-based positions among
-    same-tag siblings where there are several."""
-    steps: list[str] = []
-    cur = el
-    while cur is not None:
-        tag = _tag(cur)
-        parent = cur.getparent()
-        if parent is not None:
-            same = [c for c in parent if _tag(c) == tag]
-            steps.append(f"{tag}[{same.index(cur) + 1}]" if len(same) > 1 else tag)
-        else:
-            steps.append(tag)
-        cur = parent
-    return "/".join(reversed(steps))
+    """``RULE/PREAMB/DATES/P[2]``: the element's XPath from the document root (positions only where a tag
+    repeats among siblings). lxml computes it in C; a Python walk over siblings was quadratic."""
+    try:
+        return str(el.getroottree().getpath(el)).lstrip("/")
+    except (AttributeError, ValueError):
+        return _tag(el)
 
 
 _GOV_SUP = re.compile(r"(?<![\d.,])10\\(-?\d{1,3})\\")

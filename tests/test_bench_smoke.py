@@ -76,3 +76,17 @@ def test_crawl_bench_quick() -> None:
     res = json.loads(p.stdout)
     assert res["documents"] == 60 and res["recrawl_document_bodies"] == 0 and res["recrawl_304"] == 61
     assert res["first_crawl_s"] > 0 and res["baseline_fetch_s"] > 0
+
+
+def test_extract_bench_quick() -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    p = subprocess.run([sys.executable, str(root / "bench" / "bench_extract.py"), "--copies", "2", "--repeat", "2",
+                        "--json", "-"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["instructions"] > 4 and res["eccn_changes"] > 0 and res["ratio"] > 0
