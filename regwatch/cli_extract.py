@@ -101,3 +101,34 @@ def extract(state: State, target: str, publication_date: dt.date | None, as_json
         for w in r.warnings:
             click.echo(f"  warning: {w}", err=True)
     sys.exit(0)
+
+
+@click.command("eval")
+@click.argument("corpus", type=click.Path(file_okay=False), default="fixtures/corpus")
+@click.option("--verbose", "-v", is_flag=True, help="List every missed and extra fact.")
+@json_option
+@handle_errors
+def evaluate(corpus: str, verbose: bool, as_json: bool) -> None:
+    """Precision / recall / F1 of extraction per field group over CORPUS (*.expected.json files)."""
+    from extraction.evaluate import evaluate as run
+
+    path = Path(corpus)
+    if not path.is_dir() or not any(path.glob("*.expected.json")):
+        raise UserError(f"{corpus}: no *.expected.json files (see extraction/evaluate.py for the layout)")
+    report = run(path)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"{report['documents']} documents in {corpus}")
+        click.echo(f"  {'group':<20} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn")
+        for g, s in report["groups"].items():
+            click.echo(f"  {g:<20} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}  "
+                       f"{s['tp']:>3} {s['fp']:>3} {s['fn']:>3}")
+            if verbose:
+                for m in s["misses"]:
+                    click.echo(f"      missed {m}")
+                for x in s["extras"]:
+                    click.echo(f"      extra  {x}")
+        for e in report["errors"]:
+            click.echo(f"  ERROR {e}")
+    sys.exit(1 if report["errors"] else 0)

@@ -167,3 +167,25 @@ def test_extract_a_stored_document_by_number(run: Run, tmp_path: Path) -> None:
     d = r["document"]
     assert d["publication_date"] == "2025-02-14" and d["corrects"] == "2025-00711" and d["citation"] == "90 FR 9604"
     assert "stored" in r["source"]
+
+
+def test_eval_scores_the_corpus_and_detects_misses(run: Run, tmp_path: Path) -> None:
+    p = run("eval", str(ROOT / "fixtures" / "corpus"), "--json")
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    assert rep["documents"] == 8 and set(rep["groups"]) == {"document", "dates", "eccn_changes", "thresholds",
+                                                             "license_exceptions"}
+    assert rep["groups"]["thresholds"]["tp"] >= 12
+    # a corpus whose expectation names a fact the extractor does not produce: recall drops, the miss is listed
+    spec = json.loads((ROOT / "fixtures" / "corpus" / "2025-00636.expected.json").read_text())
+    spec["input"] = str(ROOT / "fixtures" / "http" / "fr" / "documents" / "full_text" / "xml" / "2025" / "01" / "15"
+                        / "2025-00636.xml")
+    spec["expected"]["eccn_changes"].append({"eccn": "4A090.a", "action": "revised", "instruction": "24"})
+    spec["expected"]["license_exceptions"] = []
+    (tmp_path / "x.expected.json").write_text(json.dumps(spec))
+    rep = json.loads(run("eval", str(tmp_path), "--json").stdout)
+    e = rep["groups"]["eccn_changes"]
+    assert e["fn"] == 1 and e["recall"] < 1 and "4A090.a" in e["misses"][0]
+    assert rep["groups"]["license_exceptions"]["fp"] == 1 and rep["groups"]["license_exceptions"]["precision"] == 0
+    p = run("eval", str(tmp_path / "nothing"))
+    assert p.returncode == 2
