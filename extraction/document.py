@@ -19,7 +19,7 @@ from .xmltext import element_path, normalise_plain, text_of
 
 DOC_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU", "CORRECT")
 TYPE_BY_TAG = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document",
-               "CORRECT": "Correction"}
+               "CORRECT": "Rule"}
 _FRDOC = re.compile(r"FR\s*Doc\.?\s*(?:No\.?:?)?\s*((?:[A-Z]\d-)?\d{2,4}-\d{3,6})", re.I)
 _FILED = re.compile(r"Filed\s+(\d{1,2})[-/](\d{1,2})[-/](\d{2,4})", re.I)
 _RIN = re.compile(r"\b(\d{4})\s*[-\u2013\u2014]\s*([A-Z]{2}\d{2})\b")
@@ -159,11 +159,15 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
     subject = el.find(".//PREAMB/SUBJECT")
     if subject is None:
         subject = el.find(".//SUBJECT")
+    doc_type = TYPE_BY_TAG.get(tag)
+    if tag == "CORRECT":  # the API files corrections under the section they appear in
+        section = el.getparent().tag if el.getparent() is not None else ""
+        doc_type = {"RULES": "Rule", "PRORULES": "Proposed Rule", "NOTICES": "Notice"}.get(str(section), "Rule")
     meta = DocumentMeta(
         document_number=number,
         citation=f"{vol} FR {page}" if vol and page else None,
         publication_date=publication_date,
-        type=TYPE_BY_TAG.get(tag),
+        type=doc_type,
         action=action,
         title=_clean(text_of(subject)) if subject is not None else None,
         rin=list(dict.fromkeys(rins)),
@@ -174,7 +178,9 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
     )
     is_correction = tag == "CORRECT" or (action or "").lower().startswith(("correcting", "correction")) or (
         (meta.title or "").rstrip(". ").lower().endswith("; correction"))
-    if is_correction:
+    if number and re.match(r"^[A-Z]\d-", number):  # OFR printing correction "C1-2025-00711" of 2025-00711
+        meta.corrects = number[3:]
+    elif is_correction:
         meta.corrects = _corrects(el, number)
     return meta
 

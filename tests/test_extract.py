@@ -189,3 +189,15 @@ def test_eval_scores_the_corpus_and_detects_misses(run: Run, tmp_path: Path) -> 
     assert rep["groups"]["license_exceptions"]["fp"] == 1 and rep["groups"]["license_exceptions"]["precision"] == 0
     p = run("eval", str(tmp_path / "nothing"))
     assert p.returncode == 2
+
+
+def test_ofr_printing_correction_in_a_daily_issue(run: Run, tmp_path: Path) -> None:
+    f = tmp_path / "issue.xml"
+    f.write_bytes(b"""<?xml version="1.0"?><FEDREG><VOL>90</VOL><DATE>Friday, February 14, 2025</DATE>
+<CORRECTIONS><CORRECT><PREAMB><PRTPAGE P="9700"/><SUBJECT>Implementation of Additional Due Diligence Measures;
+Correction</SUBJECT></PREAMB><FRDOC>[FR Doc. C1-2025-00711 Filed 2-13-25; 8:45 am]</FRDOC></CORRECT></CORRECTIONS>
+</FEDREG>""")
+    r = extract(run, str(f))
+    d = r["document"]
+    assert d["document_number"] == "C1-2025-00711" and d["corrects"] == "2025-00711"
+    assert d["citation"] == "90 FR 9700" and d["publication_date"] == "2025-02-14" and d["type"] == "Rule"
