@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import sqlite3
+import time
 import threading
 import tomllib
 import traceback
@@ -252,6 +253,18 @@ register_job("crawl", lambda ctx: crawl(ctx), "crawl every source (fr, ecfr, bis
 register_job("fr_check", fr_check, "crawl the Federal Register only")
 register_job("pipeline", pipeline, "the weekly pipeline: " + " -> ".join(PIPELINE_STEPS))
 register_step("crawl", lambda ctx: crawl(ctx))
+
+
+def extract_step(ctx: JobContext) -> JobResult:
+    """Extract every stored FR document not extracted yet (``<workspace>/extractions/``)."""
+    from extraction.batch import extract_stored
+
+    res = extract_stored(ctx.workspace.root)
+    return JobResult(res.ok, res.summary(), {"extracted": res.extracted, "skipped": res.skipped,
+                                             "failed": [list(f) for f in res.failed]})
+
+
+register_step("extract", extract_step)
 
 _loaded_hooks: set[str] = set()
 
@@ -641,7 +654,18 @@ class RunLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         with self._db() as db:
-            db.enable_wal()
+            # Switching to WAL needs the file to itself and fails at once ("database is locked", no busy
+            # wait) while another process writes; once a file is in WAL mode the switch is never needed again.
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        db.execute("PRAGMA journal_mode = WAL")
+                        break
+                    except sqlite3.OperationalError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.05)
             db.table(TABLE).create(
                 {"id": int, "name": str, "job": str, "trigger": str, "scheduled": str, "started": str,
                  "finished": str, "ok": int, "outcome": str, "summary": str, "details": str, "pid": int},

@@ -327,3 +327,10 @@ def test_weekly_pipeline_runs_the_crawl(run: Run, tmp_path: Path, server: Fixtur
     p = run("run", "--json", cwd=w)
     assert p.returncode == 0, p.stdout + p.stderr
     assert len(docs(run, w, "fr")) >= 10
+    # crawl -> extract: every stored FR XML document has its extraction, written once
+    out = sorted((w / "extractions").glob("*.json"))
+    assert {f.name.split(".v")[0] for f in out} >= {"2025-00636", "2025-02655", "2026-00789"}
+    r = json.loads((w / "extractions" / "2025-00636.v1.json").read_text())
+    assert r["document"]["publication_date"] == "2025-01-15" and r["eccn_changes"]
+    p = run("run", "--json", cwd=w)
+    assert p.returncode == 0 and "already extracted" in p.stdout

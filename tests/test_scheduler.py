@@ -433,9 +433,10 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     lines = p.stdout.splitlines()
     assert lines[0].startswith("pipeline run #1 (recorded in ") and lines[0].endswith("schedule.db)")
     assert lines[1].split(None, 2) == ["crawl", "ok", "crawled 0 documents (test crawl)"]
-    for line, step in zip(lines[2:5], ["extract", "propose", "report"], strict=True):
+    assert lines[2].split(None, 2) == ["extract", "ok", "0 extracted, 0 already extracted, 0 failed"]
+    for line, step in zip(lines[3:5], ["propose", "report"], strict=True):
         assert line.split(None, 2) == [step, "skipped", "not implemented yet"]
-    assert lines[5] == "ok: 1 step ok (crawl); not implemented yet: extract, propose, report"
+    assert lines[5] == "ok: 2 steps ok (crawl, extract); not implemented yet: propose, report"
     assert "step crawl started" in p.stderr
 
     p = rw(ws, "run", "--json", "--quiet")
@@ -444,7 +445,7 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     assert j["id"] == 2 and j["name"] == "run" and j["job"] == "pipeline" and j["trigger"] == "manual"
     assert j["ok"] is True and j["outcome"] == "ok" and j["finished"] >= j["started"]
     assert [(s["step"], s["status"]) for s in j["steps"]] == [
-        ("crawl", "ok"), ("extract", "skipped"), ("propose", "skipped"), ("report", "skipped")]
+        ("crawl", "ok"), ("extract", "ok"), ("propose", "skipped"), ("report", "skipped")]
     recs = rows(ws, "run")
     assert [(r.id, r.outcome, r.ok) for r in recs] == [(1, "ok", True), (2, "ok", True)]
     assert recs[0].details["steps"][0]["summary"] == "crawled 0 documents (test crawl)"
