@@ -26,8 +26,8 @@ import os
 import re
 import signal
 import sqlite3
-import time
 import threading
+import time
 import tomllib
 import traceback
 from collections.abc import Callable, Iterator, Mapping
