@@ -666,11 +666,19 @@ class RunLog:
                         if time.monotonic() > deadline:
                             raise
                         time.sleep(0.05)
-            db.table(TABLE).create(
-                {"id": int, "name": str, "job": str, "trigger": str, "scheduled": str, "started": str,
-                 "finished": str, "ok": int, "outcome": str, "summary": str, "details": str, "pid": int},
-                pk="id", not_null={"name", "job", "trigger", "scheduled", "outcome"}, if_not_exists=True)
-            db.table(TABLE).create_index(["name", "scheduled"], if_not_exists=True)
+            # Readers (`schedule --list`, tests) open the log while the scheduler writes: only a log that lacks
+            # its table takes the write lock, and then with BEGIN IMMEDIATE so the busy timeout applies (a
+            # read-then-write upgrade in WAL mode fails at once with "database is locked").
+            exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                [TABLE]).fetchone()
+            if not exists:
+                db.conn.commit()
+                db.execute("BEGIN IMMEDIATE")
+                db.table(TABLE).create(
+                    {"id": int, "name": str, "job": str, "trigger": str, "scheduled": str, "started": str,
+                     "finished": str, "ok": int, "outcome": str, "summary": str, "details": str, "pid": int},
+                    pk="id", not_null={"name", "job", "trigger", "scheduled", "outcome"}, if_not_exists=True)
+                db.table(TABLE).create_index(["name", "scheduled"], if_not_exists=True)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite_utils.Database]:
