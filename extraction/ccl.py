@@ -143,6 +143,16 @@ def _is_ccl_instruction(text: str, part: str | None) -> bool:
 
 
 def parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
+    """ECCN changes of one amendatory instruction (memoised: the extractors read each instruction twice)."""
+    return list(_parse_instruction_cached(text))
+
+
+@lru_cache(maxsize=4096)
+def _parse_instruction_cached(text: str) -> tuple[tuple[str, EccnAction, float], ...]:
+    return tuple(_parse_instruction(text))
+
+
+def _parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
     """ECCN (paragraph) changes stated in one amendatory instruction, in order of first mention."""
     results: dict[str, tuple[EccnAction, float]] = {}
 
