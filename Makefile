@@ -9,6 +9,7 @@ $(BIN)/regwatch: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --ignore-requires-python 'opa-golib-python-bindings==0.4.4'
 	touch $(BIN)/regwatch
 
 install: $(BIN)/regwatch

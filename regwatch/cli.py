@@ -473,6 +473,7 @@ def rules_schema() -> None:
 # Commands defined in their own modules (imported last: they use the helpers above).
 from .cli_crawl import crawl, documents  # noqa: E402
 from .cli_extract import evaluate, extract  # noqa: E402
+from .cli_review import propose, review  # noqa: E402
 from .cli_schedule import run, schedule  # noqa: E402
 
 main.add_command(crawl)
@@ -481,6 +482,8 @@ main.add_command(schedule)
 main.add_command(run)
 main.add_command(extract)
 main.add_command(evaluate)
+main.add_command(propose)
+main.add_command(review)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

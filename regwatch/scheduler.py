@@ -266,6 +266,22 @@ def extract_step(ctx: JobContext) -> JobResult:
 
 register_step("extract", extract_step)
 
+
+def propose_step(ctx: JobContext) -> JobResult:
+    """Queue proposals from the newest extraction of every stored document (auto-approve per regwatch.toml)."""
+    from .review import load_extractions, propose_from, workspace_extractions
+
+    res = propose_from(ctx.workspace, load_extractions(workspace_extractions(ctx.workspace)), at=ctx.started)
+    return JobResult(not res.failed, res.summary(), {
+        "created": [{"id": p.id, "document": p.document, "items": len(p.items), "confidence": p.confidence,
+                     "low_confidence": p.low_confidence} for p in res.created],
+        "existing": [{"document": d, "id": i, "status": s} for d, i, s in res.existing],
+        "unchanged": res.unchanged, "auto_approved": [{"id": i, "version": v} for i, v in res.auto_approved],
+        "failed": [list(f) for f in res.failed]})
+
+
+register_step("propose", propose_step)
+
 _loaded_hooks: set[str] = set()
 
 

@@ -31,6 +31,12 @@ approver = ""
 # binding (the text is still in the CFR). false: follow the announced status and say so in every decision.
 strict = false
 
+[review]
+# Approve proposals without a person when every item's confidence reaches the minimum and none is flagged.
+# Off by default: extracted changes wait in `regwatch review list` for someone to approve them.
+auto_approve = false
+auto_approve_min_confidence = 0.9
+
 # The crawler and the scheduler have their own sections; see docs/crawler.md and docs/scheduler.md.
 [crawler]
 # Put in the User-Agent of every request (an e-mail address or URL).
@@ -63,12 +69,15 @@ class Settings:
     store: str = "regwatch.db"
     approver: str = ""
     strict: bool = False
+    auto_approve: bool = False
+    auto_approve_min_confidence: float = 0.9
 
 
 _KNOWN: dict[str, dict[str, type]] = {
     "workspace": {"rules_dir": str, "store": str},
     "identity": {"approver": str},
     "semantics": {"strict": bool},
+    "review": {"auto_approve": bool, "auto_approve_min_confidence": float},
 }
 
 
@@ -90,8 +99,12 @@ def load_settings(path: Path) -> Settings:
             expected = _KNOWN[section].get(key)
             if expected is None:
                 raise WorkspaceError(f"{path}: unknown setting '{section}.{key}'")
-            if not isinstance(value, expected):
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise WorkspaceError(f"{path}: '{section}.{key}' must be a {expected.__name__}")
+            if key == "auto_approve_min_confidence" and isinstance(value, float) and not 0.0 <= value <= 1.0:
+                raise WorkspaceError(f"{path}: '{section}.{key}' must be between 0 and 1")
             values[key] = value
     return Settings(**values)
 

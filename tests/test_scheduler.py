@@ -434,9 +434,9 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     assert lines[0].startswith("pipeline run #1 (recorded in ") and lines[0].endswith("schedule.db)")
     assert lines[1].split(None, 2) == ["crawl", "ok", "crawled 0 documents (test crawl)"]
     assert lines[2].split(None, 2) == ["extract", "ok", "0 extracted, 0 already extracted, 0 failed"]
-    for line, step in zip(lines[3:5], ["propose", "report"], strict=True):
-        assert line.split(None, 2) == [step, "skipped", "not implemented yet"]
-    assert lines[5] == "ok: 2 steps ok (crawl, extract); not implemented yet: propose, report"
+    assert lines[3].split(None, 2) == ["propose", "ok", "0 new proposals, 0 already proposed, 0 already in the rules"]
+    assert lines[4].split(None, 2) == ["report", "skipped", "not implemented yet"]
+    assert lines[5] == "ok: 3 steps ok (crawl, extract, propose); not implemented yet: report"
     assert "step crawl started" in p.stderr
 
     p = rw(ws, "run", "--json", "--quiet")
@@ -445,10 +445,33 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     assert j["id"] == 2 and j["name"] == "run" and j["job"] == "pipeline" and j["trigger"] == "manual"
     assert j["ok"] is True and j["outcome"] == "ok" and j["finished"] >= j["started"]
     assert [(s["step"], s["status"]) for s in j["steps"]] == [
-        ("crawl", "ok"), ("extract", "ok"), ("propose", "skipped"), ("report", "skipped")]
+        ("crawl", "ok"), ("extract", "ok"), ("propose", "ok"), ("report", "skipped")]
     recs = rows(ws, "run")
     assert [(r.id, r.outcome, r.ok) for r in recs] == [(1, "ok", True), (2, "ok", True)]
     assert recs[0].details["steps"][0]["summary"] == "crawled 0 documents (test crawl)"
+
+
+def test_run_pipeline_proposes_from_extractions(make_ws: Callable[[str], Path]) -> None:
+    """The propose step queues what the newest extraction of each stored document proposes, once."""
+    ws = make_ws("")
+    out = ws / "extractions"
+    out.mkdir()
+    rule = ROOT / "fixtures" / "proposals" / "2027-04410.xml"
+    p = subprocess.run([regwatch_exe(), "extract", str(rule), "--publication-date", "2027-03-02", "--json"],
+                       capture_output=True, text=True, timeout=60, env=_env())
+    assert p.returncode == 0, p.stderr
+    (out / "2027-04410.v1.json").write_text("{}", encoding="utf-8")  # an older version: ignored
+    (out / "2027-04410.v2.json").write_text(p.stdout, encoding="utf-8")
+    p = rw(ws, "run", "--json", "--quiet")
+    assert p.returncode == 0, p.stderr
+    step = next(s for s in json.loads(p.stdout)["steps"] if s["step"] == "propose")
+    assert step["status"] == "ok" and step["summary"].startswith("1 new proposal, 0 already proposed")
+    assert step["details"]["created"][0]["document"] == "2027-04410"
+    p = rw(ws, "run", "--json", "--quiet")
+    step = next(s for s in json.loads(p.stdout)["steps"] if s["step"] == "propose")
+    assert step["summary"].startswith("0 new proposals, 1 already proposed")
+    p = rw(ws, "review", "list")
+    assert p.returncode == 0 and p.stdout.startswith("#1  pending  2027-04410")
 
 
 def test_run_failing_step(make_ws: Callable[[str], Path]) -> None:
