@@ -471,6 +471,7 @@ def rules_schema() -> None:
 
 
 # Commands defined in their own modules (imported last: they use the helpers above).
+from .cli_compile import compile_  # noqa: E402
 from .cli_crawl import crawl, documents  # noqa: E402
 from .cli_extract import evaluate, extract  # noqa: E402
 from .cli_review import propose, review  # noqa: E402
@@ -484,6 +485,7 @@ main.add_command(extract)
 main.add_command(evaluate)
 main.add_command(propose)
 main.add_command(review)
+main.add_command(compile_)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
