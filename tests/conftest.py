@@ -45,3 +45,37 @@ def run(tmp_path: Path) -> Run:
 
 def assert_no_traceback(p: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in p.stderr and "Traceback" not in p.stdout, p.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Golden files: tests/golden/<target>/<case>/... ; `pytest --update-goldens` rewrites them (review the git diff).
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite tests/golden/ from the current outputs (then review them with git diff)")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, dict[str, bytes]], None]:
+    """``golden("constants/default-2025-06-01", files)``: the files must equal the reviewed golden copy."""
+    update = bool(request.config.getoption("--update-goldens"))
+
+    def check(case: str, files: dict[str, bytes]) -> None:
+        root = GOLDEN / case
+        if update:
+            if root.exists():
+                shutil.rmtree(root)
+            for rel, data in files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_bytes(data)
+            return
+        assert root.is_dir(), f"no golden files for {case}: run pytest --update-goldens and review the diff"
+        have = {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+        assert sorted(have) == sorted(files), f"{case}: file lists differ"
+        for rel, data in files.items():
+            assert have[rel] == data, f"{case}/{rel} differs from the golden file (pytest --update-goldens, review)"
+
+    return check
