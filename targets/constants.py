@@ -119,13 +119,13 @@ def _json_doc(ctx: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
 
 
-def compile(unit: CompileUnit) -> Bundle:  # noqa: A001 - the target interface
+def compile(unit: CompileUnit) -> Bundle:
     diags: list[Diagnostic] = []
     ir = unit.slices[-1]  # as-of: the day's slice; timeline: the latest one
     entries = [e for e in (_entry(p, diags) for p in sorted(ir.parameters, key=lambda p: p.name)) if e]
     timeline = [_period(p, diags) for p in sorted(unit.timeline.parameter_history,
                                                   key=lambda p: (p.name, p.valid_from or dt.date.min))]
-    ctx = {"rules_version": unit.rules_version, "mode": unit.mode,
+    ctx: dict[str, Any] = {"rules_version": unit.rules_version, "mode": unit.mode,
            "as_of": unit.as_of.isoformat() if unit.as_of else None,
            "thresholds": [e for e in entries if e["control"]], "other": [e for e in entries if not e["control"]],
            "timeline": timeline}

@@ -57,12 +57,12 @@ def default_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_python_module_is_exact(default_files: Path) -> None:
     m = load_py(default_files / "flop_limits.py", "flop_limits_default")
-    assert m.RULES_VERSION == "v-test" and m.AS_OF == D(2025, 6, 1)
+    assert m.RULES_VERSION == "v-test" and D(2025, 6, 1) == m.AS_OF
     assert m.AI_TRAINING_OPERATIONS == 10**26 and isinstance(m.AI_TRAINING_OPERATIONS, int)
     assert m.AI_TRAINING_OPERATIONS_FLOAT_EXACT is False and m.AI_TRAINING_OPERATIONS_COMPARATOR == ">="
-    assert m.AI_TRAINING_OPERATIONS_EFFECTIVE == D(2025, 1, 13)
+    assert D(2025, 1, 13) == m.AI_TRAINING_OPERATIONS_EFFECTIVE
     assert m.AI_TRAINING_OPERATIONS_STATUS == "not_enforced"  # 2025-05-13 announcement
-    assert m.PD_3A090A2 == Fraction(592, 100) and m.HBM_DENSITY_3A090C_COMPARATOR == ">"
+    assert Fraction(592, 100) == m.PD_3A090A2 and m.HBM_DENSITY_3A090C_COMPARATOR == ">"
     assert m.meets("ai_training_operations", 10**26) and not m.meets("ai_training_operations", 10**26 - 1)
     assert m.meets("ai_training_operations", "1e26") and not m.meets("ai_training_operations", "9.9999999e25")
     assert m.meets("ai_training_operations", 1e26)  # the float 1e26 is 100000000000000004764729344
