@@ -99,11 +99,13 @@ def _differences(dest: Path, bundle: Bundle, manifest: bytes) -> list[str]:
 @click.option("--key-id", default="regwatch", show_default=True, help="kid of the bundle signature.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files in --out differ from a fresh compile.")
 @click.option("--strict", is_flag=True, help="Treat announced non-enforcement and pending compliance as binding.")
+@click.option("--assets", "assets", default=None, type=click.Path(dir_okay=False),
+              help="Inventory (docs/inventory.md): assets and people become Casbin links and git-hook paths.")
 @click.option("--rules", metavar="PATH", default=None, help="Use this .rules file or folder.")
 @pass_state
 @handle_errors
 def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool, out: str, sign_key: str | None,
-             key_id: str, check: bool, strict: bool, rules: str | None) -> None:
+             key_id: str, check: bool, strict: bool, assets: str | None, rules: str | None) -> None:
     """Compile the rules into enforceable artifacts: Casbin model + policy, an OPA Rego bundle, git hooks and
     FLOP-limit constants. Output is byte-deterministic and carries the rules version id; diagnostics (what a
     target cannot express) go to stderr, and an error-level diagnostic stops the compile (exit 2).
@@ -120,6 +122,10 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
     if sign_key and "rego" not in names:
         raise UserError("--sign applies to the rego target")
     options: dict[str, Any] = {"strict": strict}
+    if assets:
+        from rulesdsl.inventory import load_inventory
+
+        options["inventory"] = load_inventory(assets)  # InventoryError: one line naming file:row:field
     if sign_key:
         try:
             options["sign_key"] = Path(sign_key).read_bytes()
