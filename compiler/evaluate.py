@@ -328,18 +328,22 @@ def ir_decide(ir_: ir.IR, subject: SubjectLike, action: str, asset: AssetLike, d
         effects: list[tuple[ir.AccessRule | None, str]] = []
         for r in rules:
             env = _Env(controls, asset=asset, subject=subject)
-            if r.when is not None and evaluate(r.when, env) is not True:
-                continue
+            applies = True if r.when is None else evaluate(r.when, env)
+            if applies is False or (applies is None and r.effect == "allow"):
+                continue  # an 'allow' that may not apply cannot lift anything
+            if applies is None:  # unknown: a release or deny rule is applied, conservatively
+                reasons.append(Reason("needs_review", f"{m.eccn}: access rule '{r.name}': its condition is "
+                                      "unknown for this person; applied", m.eccn))
             if r.unless is not None and evaluate(r.unless, env) is True:
                 reasons.append(Reason("access_rule", f"{m.eccn}: access rule '{r.name}' does not apply "
                                       "(its 'unless' condition holds)", m.eccn))
                 effects.append((r, "allow"))
                 continue
             effects.append((r, r.effect))
-        if not rules:
+        if not effects:  # no rule for the action, or none whose condition holds: conservative default
             effects.append((None, "release"))
-            reasons.append(Reason("default_release", f"{m.eccn}: no access rule for '{action}'; treated as a "
-                                  "release of the item", m.eccn))
+            reasons.append(Reason("default_release", f"{m.eccn}: no access rule for '{action}'"
+                                  + (" applies" if rules else "") + "; treated as a release of the item", m.eccn))
         deny = next((r for r, e in effects if e == "deny"), None)
         if deny is not None:
             reasons.append(Reason("denied", f"{m.eccn}: access rule '{deny.name}' denies '{action}'", m.eccn,

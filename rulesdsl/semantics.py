@@ -470,18 +470,22 @@ def decide(rs: Ruleset, subject: SubjectLike, action: str, asset: AssetLike, at:
         effects: list[tuple[A.AccessDecl | None, str]] = []
         for r in rules:
             ctx = EvalContext(rs, at, asset=asset, subject=subject)
-            if r.when is not None and evaluate(r.when, ctx) is not True:
-                continue
+            applies = True if r.when is None else evaluate(r.when, ctx)
+            if applies is False or (applies is None and r.effect == "allow"):
+                continue  # an 'allow' that may not apply cannot lift anything
+            if applies is None:  # unknown: a release or deny rule is applied, conservatively
+                reasons.append(Reason("needs_review", f"{m.eccn}: access rule '{r.name}': its condition is "
+                                      "unknown for this person; applied", m.eccn))
             if r.unless is not None and evaluate(r.unless, ctx) is True:
                 reasons.append(Reason("access_rule", f"{m.eccn}: access rule '{r.name}' does not apply "
                                       f"(its 'unless' condition holds)", m.eccn))
                 effects.append((r, "allow"))
                 continue
             effects.append((r, r.effect))
-        if not rules:
+        if not effects:  # no rule for the action, or none whose condition holds: conservative default
             effects.append((None, "release"))
-            reasons.append(Reason("default_release", f"{m.eccn}: no access rule for '{action}'; treated as a "
-                                  "release of the item", m.eccn))
+            reasons.append(Reason("default_release", f"{m.eccn}: no access rule for '{action}'"
+                                  + (" applies" if rules else "") + "; treated as a release of the item", m.eccn))
         if any(e == "deny" for _, e in effects):
             deny_rule = next(r for r, e in effects if e == "deny")
             assert deny_rule is not None

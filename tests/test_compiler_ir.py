@@ -462,3 +462,50 @@ def test_diagnostics_name_the_rule_and_place() -> None:
     assert d.location.startswith("edge.rules:") and "lo" in d.message
     assert both(rs, 150, "2024-03-01", False) == "license_required"  # unknown: treated as controlled
     assert labels(rs, 150, "2024-03-01") == "EAR99?"
+
+
+ACCESS_RULES = EDGE_RULES + """
+attribute gated bool of model "weights behind an access gate"
+
+access gated_release "reading gated weights releases them"
+  on 1E001
+  actions read
+  release
+  when gated
+
+access gated_deny "company policy: no cloning of gated weights"
+  on 1E001
+  actions clone
+  deny
+  when gated
+
+access gated_allow "querying gated weights is not a release"
+  on 1E001
+  actions query_api
+  allow
+  when gated
+"""
+
+
+@pytest.mark.parametrize(("action", "gated", "outcome"), [
+    ("read", None, "license_required"),  # unknown 'when' of a release rule: applied (needs review)
+    ("read", False, "license_required"),  # known false: no rule applies, so the conservative default: a release
+    ("clone", None, "deny"),             # unknown 'when' of a deny rule: applied
+    ("clone", False, "license_required"),  # no rule for clone applies: default release
+    ("query_api", None, "license_required"),  # an allow that may not apply lifts nothing: default release
+    ("query_api", True, "allow"),
+])
+def test_unknown_access_conditions_are_conservative(action: str, gated: bool | None, outcome: str) -> None:
+    rs = Ruleset.from_text(ACCESS_RULES, "access.rules")
+    at = dt.date(2024, 2, 1)
+    attrs: dict[str, Any] = {"training_operations": D(150)}
+    if gated is not None:
+        attrs["gated"] = gated
+    asset = SimpleAsset("m", "model", attrs)
+    subject = SimpleSubject("p", ["CN"])
+    ref = decide(rs, subject, action, asset, at)
+    got = ir_decide(lower(rs, as_of=at, rules_version="e"), subject, action, asset)
+    assert view(got) == view(ref)
+    assert ref.outcome == outcome, [r.text for r in ref.reasons]
+    if gated is None and action != "query_api":
+        assert any(r.code == "needs_review" and "condition is unknown" in r.text for r in ref.reasons)
