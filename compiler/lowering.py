@@ -421,3 +421,65 @@ def _meets_refs(c: ir.Control) -> set[str]:
     for x in c.exclusions:
         walk(x.condition)
     return out
+
+
+def _static_uses(rs: Ruleset, at: dt.date) -> dict[str, tuple[ir.ParameterUse, ...]]:
+    """Where each parameter is compared with an attribute in the controls and access rules in effect on
+    ``at``, read from the AST without lowering anything (what :meth:`_Lowering.note_use` records)."""
+    found: dict[str, set[ir.ParameterUse]] = {}
+
+    def scan(e: A.Expr | None, rule: str, clause: str) -> None:
+        for node in A.iter_conditions(e):
+            if not isinstance(node, A.Compare):
+                continue
+            left, right, op = node.left, node.right, node.op
+            if isinstance(left, A.Ref) and left.name in rs.parameters and isinstance(right, A.Ref):
+                left, right, op = right, left, _FLIP[op]
+            if (isinstance(left, A.Ref) and isinstance(right, A.Ref) and right.name in rs.parameters
+                    and left.name not in rs.parameters and not left.name.startswith("subject.")):
+                found.setdefault(right.name, set()).add(ir.ParameterUse(
+                    rule=rule, clause=cast(ir.UseClause, clause), attribute=left.name, comparator=op))
+
+    for c in rs.controls:
+        if control_in_effect(c, at):
+            rule = f"control {c.eccn}"
+            scan(c.when, rule, "when")
+            for x in c.exclusions:
+                scan(x.when, rule, "except")
+            for pol in c.policies:
+                scan(pol.when, rule, "policy")
+    for a in rs.access:
+        if a.effective is None or in_window(at, a.effective.start, a.effective.end):
+            scan(a.when, f"access {a.name}", "when")
+            scan(a.unless, f"access {a.name}", "unless")
+    return {k: tuple(sorted(v, key=lambda u: (u.rule, u.clause, u.attribute, u.comparator)))
+            for k, v in found.items()}
+
+
+def parameter_history_ir(rs: Ruleset, *, at: dt.date, strict: bool = False) -> tuple[ir.ParameterPeriod, ...]:
+    """Every dated value of every parameter, straight from the rules: cheap (no slice is built), for the
+    one-date compile mode, where building every slice of a large ruleset would cost (change dates x size).
+    A value's period is split where the status of the documents it cites changes; its ``uses`` are those
+    in effect on the period's first day."""
+    low = _Lowering(rs, at, strict)
+    uses_at: dict[dt.date, dict[str, tuple[ir.ParameterUse, ...]]] = {}
+    out: list[ir.ParameterPeriod] = []
+    for name, p in sorted(rs.parameters.items()):
+        values = sorted(p.values, key=lambda v: v.start)
+        for i, v in enumerate(values):
+            if v.value is None:
+                continue
+            end = values[i + 1].start - _ONE if i + 1 < len(values) else None
+            events = status_events(rs, [], v.cite)
+            cuts = sorted({d for e in events for d in (e.start, e.end + _ONE if e.end else None)
+                           if d is not None and v.start < d and (end is None or d <= end)})
+            starts = [v.start, *cuts]
+            for j, s0 in enumerate(starts):
+                through = starts[j + 1] - _ONE if j + 1 < len(starts) else end
+                status = _clause_status(status_at(rs, events, None, s0))
+                if s0 not in uses_at:
+                    uses_at[s0] = _static_uses(rs, s0)
+                out.append(ir.ParameterPeriod(name=name, unit=p.unit, role=p.role, value=low.param_number(v),
+                                              valid_from=s0, valid_through=through, status=status,
+                                              citation=low.cite(v.cite), uses=uses_at[s0].get(name, ())))
+    return tuple(out)

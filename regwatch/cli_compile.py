@@ -110,7 +110,6 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
     FLOP-limit constants. Output is byte-deterministic and carries the rules version id; diagnostics (what a
     target cannot express) go to stderr, and an error-level diagnostic stops the compile (exit 2).
     """
-    from compiler.ir import lower_timeline
     from targets import TARGETS, CompileUnit, TargetError, compile_target
 
     if as_of is not None and timeline:
@@ -133,8 +132,10 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
             raise UserError(f"--sign {sign_key}: cannot read: {e.strerror}") from None
         options["key_id"] = key_id
     rs, version = rules_and_version(state, rules)
-    tl = lower_timeline(rs, rules_version=version, strict=strict)
-    unit = CompileUnit(tl, None if timeline else (as_of or today()), options)
+    if timeline:
+        unit = CompileUnit.for_timeline(rs, rules_version=version, strict=strict, options=options)
+    else:
+        unit = CompileUnit.for_date(rs, as_of or today(), rules_version=version, strict=strict, options=options)
     root = Path(out)
     stale: list[str] = []
     bundles = []

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from compiler.ir import IR, Diagnostic, Timeline
+
+if TYPE_CHECKING:
+    from rulesdsl.ruleset import Ruleset
 
 
 class TargetError(Exception):
@@ -26,6 +31,28 @@ class CompileUnit:
     timeline: Timeline
     as_of: dt.date | None = None  # None: the whole timeline
     options: dict[str, Any] = field(default_factory=dict)  # target-specific (e.g. signing key for rego)
+
+    @classmethod
+    def for_date(cls, rs: Ruleset, as_of: dt.date, *, rules_version: str, strict: bool = False,
+                 options: dict[str, Any] | None = None) -> CompileUnit:
+        """One date: only that day's slice is lowered (cheap for any size of rules); ``timeline`` then holds
+        that slice and the parameter history read from the rules."""
+        from compiler.ir import lower
+        from compiler.lowering import parameter_history_ir
+
+        one = lower(rs, as_of=as_of, rules_version=rules_version, strict=strict)
+        tl = Timeline(rules_version=rules_version, strict=strict, slices=(one,),
+                      parameter_history=parameter_history_ir(rs, at=as_of, strict=strict),
+                      diagnostics=one.diagnostics)
+        return cls(tl, as_of, dict(options or {}))
+
+    @classmethod
+    def for_timeline(cls, rs: Ruleset, *, rules_version: str, strict: bool = False,
+                     options: dict[str, Any] | None = None) -> CompileUnit:
+        """Every slice (the cost grows with the number of change dates times the size of the rules)."""
+        from compiler.ir import lower_timeline
+
+        return cls(lower_timeline(rs, rules_version=rules_version, strict=strict), None, dict(options or {}))
 
     @property
     def rules_version(self) -> str:

@@ -26,7 +26,24 @@ D = dt.date
 
 
 def build(rs: Ruleset, as_of: dt.date | None, version: str = "v-test") -> Bundle:
-    return compile_target("constants", CompileUnit(lower_timeline(rs, rules_version=version), as_of))
+    if as_of is None:
+        return compile_target("constants", CompileUnit.for_timeline(rs, rules_version=version))
+    return compile_target("constants", CompileUnit.for_date(rs, as_of, rules_version=version))
+
+
+def test_one_date_history_equals_the_timeline_history() -> None:
+    """The one-date mode reads the parameter history from the rules without building every slice; it must
+    list the same periods as the full timeline."""
+    rs = Ruleset.default()
+    full = lower_timeline(rs, rules_version="v").parameter_history
+    cheap = CompileUnit.for_date(rs, D(2025, 6, 1), rules_version="v").timeline.parameter_history
+
+    def key(ps: object) -> list[tuple[object, ...]]:
+        return sorted((p.name, p.value.decimal, p.valid_from or D.min, p.valid_through, p.status, p.citation,
+                       p.uses)
+                      for p in ps)  # type: ignore[attr-defined]
+
+    assert key(full) == key(cheap) and len(full) > 20
 
 
 def write(b: Bundle, root: Path) -> Path:
