@@ -423,12 +423,16 @@ def _meets_refs(c: ir.Control) -> set[str]:
     return out
 
 
-def _static_uses(rs: Ruleset, at: dt.date) -> dict[str, tuple[ir.ParameterUse, ...]]:
-    """Where each parameter is compared with an attribute in the controls and access rules in effect on
-    ``at``, read from the AST without lowering anything (what :meth:`_Lowering.note_use` records)."""
-    found: dict[str, set[ir.ParameterUse]] = {}
+_Window = tuple[dt.date | None, dt.date | None]
 
-    def scan(e: A.Expr | None, rule: str, clause: str) -> None:
+
+def _static_uses(rs: Ruleset) -> dict[str, list[tuple[ir.ParameterUse, _Window]]]:
+    """Where each parameter is compared with an attribute, with the window of the control or access rule
+    that compares it, read from the AST without lowering anything (what :meth:`_Lowering.note_use` records
+    for the rules in effect)."""
+    found: dict[str, list[tuple[ir.ParameterUse, _Window]]] = {}
+
+    def scan(e: A.Expr | None, rule: str, clause: str, window: _Window) -> None:
         for node in A.iter_conditions(e):
             if not isinstance(node, A.Compare):
                 continue
@@ -437,23 +441,22 @@ def _static_uses(rs: Ruleset, at: dt.date) -> dict[str, tuple[ir.ParameterUse, .
                 left, right, op = right, left, _FLIP[op]
             if (isinstance(left, A.Ref) and isinstance(right, A.Ref) and right.name in rs.parameters
                     and left.name not in rs.parameters and not left.name.startswith("subject.")):
-                found.setdefault(right.name, set()).add(ir.ParameterUse(
-                    rule=rule, clause=cast(ir.UseClause, clause), attribute=left.name, comparator=op))
+                found.setdefault(right.name, []).append((ir.ParameterUse(
+                    rule=rule, clause=cast(ir.UseClause, clause), attribute=left.name, comparator=op), window))
 
     for c in rs.controls:
-        if control_in_effect(c, at):
-            rule = f"control {c.eccn}"
-            scan(c.when, rule, "when")
-            for x in c.exclusions:
-                scan(x.when, rule, "except")
-            for pol in c.policies:
-                scan(pol.when, rule, "policy")
+        w: _Window = (c.effective.start, c.effective.end) if c.effective else (None, None)
+        rule = f"control {c.eccn}"
+        scan(c.when, rule, "when", w)
+        for x in c.exclusions:
+            scan(x.when, rule, "except", w)
+        for pol in c.policies:
+            scan(pol.when, rule, "policy", w)
     for a in rs.access:
-        if a.effective is None or in_window(at, a.effective.start, a.effective.end):
-            scan(a.when, f"access {a.name}", "when")
-            scan(a.unless, f"access {a.name}", "unless")
-    return {k: tuple(sorted(v, key=lambda u: (u.rule, u.clause, u.attribute, u.comparator)))
-            for k, v in found.items()}
+        w = (a.effective.start, a.effective.end) if a.effective else (None, None)
+        scan(a.when, f"access {a.name}", "when", w)
+        scan(a.unless, f"access {a.name}", "unless", w)
+    return found
 
 
 def parameter_history_ir(rs: Ruleset, *, at: dt.date, strict: bool = False) -> tuple[ir.ParameterPeriod, ...]:
@@ -462,7 +465,7 @@ def parameter_history_ir(rs: Ruleset, *, at: dt.date, strict: bool = False) -> t
     A value's period is split where the status of the documents it cites changes; its ``uses`` are those
     in effect on the period's first day."""
     low = _Lowering(rs, at, strict)
-    uses_at: dict[dt.date, dict[str, tuple[ir.ParameterUse, ...]]] = {}
+    static = _static_uses(rs)
     out: list[ir.ParameterPeriod] = []
     for name, p in sorted(rs.parameters.items()):
         values = sorted(p.values, key=lambda v: v.start)
@@ -477,9 +480,9 @@ def parameter_history_ir(rs: Ruleset, *, at: dt.date, strict: bool = False) -> t
             for j, s0 in enumerate(starts):
                 through = starts[j + 1] - _ONE if j + 1 < len(starts) else end
                 status = _clause_status(status_at(rs, events, None, s0))
-                if s0 not in uses_at:
-                    uses_at[s0] = _static_uses(rs, s0)
+                uses = sorted({u for u, (lo, hi) in static.get(name, ()) if in_window(s0, lo, hi)},
+                              key=lambda u: (u.rule, u.clause, u.attribute, u.comparator))
                 out.append(ir.ParameterPeriod(name=name, unit=p.unit, role=p.role, value=low.param_number(v),
                                               valid_from=s0, valid_through=through, status=status,
-                                              citation=low.cite(v.cite), uses=uses_at[s0].get(name, ())))
+                                              citation=low.cite(v.cite), uses=tuple(uses)))
     return tuple(out)

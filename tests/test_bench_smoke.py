@@ -90,3 +90,18 @@ def test_extract_bench_quick() -> None:
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert res["instructions"] > 4 and res["eccn_changes"] > 0 and res["ratio"] > 0
+
+
+def test_bench_compile_quick_reports_every_target() -> None:
+    from targets import TARGETS
+
+    p = subprocess.run([sys.executable, str(BENCH / "bench_compile.py"), "--quick", "--json"], capture_output=True,
+                       text=True, timeout=600, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert [r["ruleset"] for r in data["rows"]] == ["default", "generated-50", "generated-200"]
+    for row in data["rows"]:
+        assert row["baseline_parse_validate_s"] > 0 and row["lower_one_date_s"] > 0
+        for name in TARGETS:
+            assert row[f"{name}_s"] > 0 and row[f"{name}_ratio"] > 0
+    assert data["timeline_default"]["slices"] > 5 and set(data["per_control_scaling"]) >= set(TARGETS)
