@@ -86,6 +86,41 @@ def _differences(dest: Path, bundle: Bundle, manifest: bytes) -> list[str]:
     return out
 
 
+class CompileFailed(UserError):
+    pass
+
+
+def build_bundles(unit: Any, names: list[str]) -> tuple[list[tuple[str, Bundle, bytes]], list[str]]:
+    """Compile ``names`` for ``unit``: (name, bundle, manifest) each, and the diagnostic lines to show.
+    An error-level diagnostic or a target error raises :class:`CompileFailed` (nothing is written)."""
+    from targets import TargetError, compile_target
+
+    out, shown = [], []
+    for n in names:
+        try:
+            bundle = compile_target(n, unit)
+        except TargetError as e:
+            raise CompileFailed(f"{n}: {e}") from None
+        for d in bundle.diagnostics:
+            if d.level != "ignore":
+                where = f" ({d.location})" if d.location else ""
+                shown.append(f"{n}: {d.level}: {d.rule}{where}: {d.message}")
+        errors = [d for d in bundle.diagnostics if d.level == "error"]
+        if errors:
+            raise CompileFailed(f"{n}: {len(errors)} error-level diagnostic{'s' if len(errors) != 1 else ''}; "
+                                "nothing written" + "".join(f"\n{line}" for line in shown))
+        out.append((n, bundle, _manifest(bundle, n, unit.rules_version, unit.mode)))
+    return out, shown
+
+
+def write_bundles(root: Path, bundles: list[tuple[str, Bundle, bytes]]) -> list[tuple[str, int, Path]]:
+    written = []
+    for n, bundle, manifest in bundles:
+        _write(root / n, bundle, manifest)
+        written.append((n, len(bundle.files), root / n))
+    return written
+
+
 @click.command("compile")
 @click.option("--target", "targets_", default="all", show_default=True, metavar="NAME",
               help="casbin, rego, githooks, constants, or all (comma-separated for several).")
@@ -110,7 +145,7 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
     FLOP-limit constants. Output is byte-deterministic and carries the rules version id; diagnostics (what a
     target cannot express) go to stderr, and an error-level diagnostic stops the compile (exit 2).
     """
-    from targets import TARGETS, CompileUnit, TargetError, compile_target
+    from targets import TARGETS, CompileUnit
 
     if as_of is not None and timeline:
         raise UserError("give --as-of or --timeline, not both")
@@ -138,28 +173,21 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
         unit = CompileUnit.for_date(rs, as_of or today(), rules_version=version, strict=strict, options=options)
     root = Path(out)
     stale: list[str] = []
-    bundles = []
-    for n in names:
-        try:
-            bundle = compile_target(n, unit)
-        except TargetError as e:
-            raise UserError(f"{n}: {e}") from None
-        errors = [d for d in bundle.diagnostics if d.level == "error"]
-        for d in bundle.diagnostics:
-            if d.level != "ignore":
-                where = f" ({d.location})" if d.location else ""
-                click.echo(f"{n}: {d.level}: {d.rule}{where}: {d.message}", err=True)
-        if errors:
-            raise UserError(f"{n}: {len(errors)} error-level diagnostic{'s' if len(errors) != 1 else ''}; "
-                            "nothing written")
-        bundles.append((n, bundle, _manifest(bundle, n, version, unit.mode)))
-    for n, bundle, manifest in bundles:
-        dest = root / n
-        if check:
-            stale += _differences(dest, bundle, manifest)
-        else:
-            _write(dest, bundle, manifest)
-            click.echo(f"{n}: {len(bundle.files)} files in {dest}")
+    try:
+        bundles, shown = build_bundles(unit, names)
+    except CompileFailed as e:
+        first, *rest = str(e).split("\n")
+        for line in rest:
+            click.echo(line, err=True)
+        raise UserError(first) from None
+    for line in shown:
+        click.echo(line, err=True)
+    if check:
+        for n, bundle, manifest in bundles:
+            stale += _differences(root / n, bundle, manifest)
+    else:
+        for n, count, dest in write_bundles(root, bundles):
+            click.echo(f"{n}: {count} files in {dest}")
     if check:
         for s in stale:
             click.echo(s)

@@ -282,6 +282,36 @@ def propose_step(ctx: JobContext) -> JobResult:
 
 register_step("propose", propose_step)
 
+
+def report_step(ctx: JobContext) -> JobResult:
+    """Compile every target from the approved rules into ``build/``, write the digest to ``outbox/`` and
+    POST it to the webhook when one is configured."""
+    from .common import today
+    from .digest import build, write
+    from .reporting import compile_workspace, reclassifier
+
+    ws = ctx.workspace
+    day = today()
+    built = compile_workspace(ws, day)
+    digest = build(ws, at=ctx.started, today=day, reclassify=reclassifier(ws))
+    files = write(ws, digest)
+    details: dict[str, Any] = {"build": {n: c for n, c, _p in built}, "digest": {k: str(p) for k, p in files.items()},
+                               "summary": digest.to_json()["summary"]}
+    summary = f"built {', '.join(n for n, _c, _p in built)}; digest: {digest.headline()}"
+    ok = True
+    if ws.settings.webhook_url:
+        from .notify import post_json
+
+        d = post_json(ws.settings.webhook_url, digest.to_json(), retries=ws.settings.webhook_retries,
+                      timeout=ws.settings.webhook_timeout_seconds)
+        details["webhook"] = {"ok": d.ok, "attempts": d.attempts, "status": d.status, "message": d.message}
+        summary += f"; webhook: {d.message}"
+        ok = d.ok
+    return JobResult(ok, summary, details)
+
+
+register_step("report", report_step)
+
 _loaded_hooks: set[str] = set()
 
 

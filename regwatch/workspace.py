@@ -37,6 +37,16 @@ strict = false
 auto_approve = false
 auto_approve_min_confidence = 0.9
 
+[report]
+# Inventory (docs/inventory.md) the weekly digest checks for reclassified assets; relative to the workspace.
+assets = ""
+
+[notify]
+# POST the weekly digest (JSON) here; empty: write it to outbox/ only. Retried on errors, 429 and 5xx.
+webhook_url = ""
+webhook_retries = 3
+webhook_timeout_seconds = 10.0
+
 # The crawler and the scheduler have their own sections; see docs/crawler.md and docs/scheduler.md.
 [crawler]
 # Put in the User-Agent of every request (an e-mail address or URL).
@@ -71,6 +81,10 @@ class Settings:
     strict: bool = False
     auto_approve: bool = False
     auto_approve_min_confidence: float = 0.9
+    report_assets: str = ""
+    webhook_url: str = ""
+    webhook_retries: int = 3
+    webhook_timeout_seconds: float = 10.0
 
 
 _KNOWN: dict[str, dict[str, type]] = {
@@ -78,7 +92,10 @@ _KNOWN: dict[str, dict[str, type]] = {
     "identity": {"approver": str},
     "semantics": {"strict": bool},
     "review": {"auto_approve": bool, "auto_approve_min_confidence": float},
+    "report": {"assets": str},
+    "notify": {"webhook_url": str, "webhook_retries": int, "webhook_timeout_seconds": float},
 }
+_RENAME: dict[tuple[str, str], str] = {("report", "assets"): "report_assets"}
 
 
 def load_settings(path: Path) -> Settings:
@@ -105,7 +122,13 @@ def load_settings(path: Path) -> Settings:
                 raise WorkspaceError(f"{path}: '{section}.{key}' must be a {expected.__name__}")
             if key == "auto_approve_min_confidence" and isinstance(value, float) and not 0.0 <= value <= 1.0:
                 raise WorkspaceError(f"{path}: '{section}.{key}' must be between 0 and 1")
-            values[key] = value
+            if key == "webhook_retries" and isinstance(value, int) and not 0 <= value <= 10:
+                raise WorkspaceError(f"{path}: '{section}.{key}' must be between 0 and 10")
+            if key == "webhook_timeout_seconds" and isinstance(value, float) and not 0 < value <= 300:
+                raise WorkspaceError(f"{path}: '{section}.{key}' must be between 0 and 300 seconds")
+            if key == "webhook_url" and value and not str(value).startswith(("http://", "https://")):
+                raise WorkspaceError(f"{path}: '{section}.{key}' must be an http(s) URL")
+            values[_RENAME.get((section, key)) or key] = value
     return Settings(**values)
 
 

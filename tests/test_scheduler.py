@@ -84,6 +84,7 @@ def _env(**extra: str) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("REGWATCH_")}
     e["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [e.get("PYTHONPATH")])])
     e[TEST_JOBS_ENV] = HOOK
+    e["REGWATCH_TODAY"] = "2026-11-26"  # valid time of the report step (knowledge time stays the clock's)
     e.update(extra)
     return e
 
@@ -435,8 +436,10 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     assert lines[1].split(None, 2) == ["crawl", "ok", "crawled 0 documents (test crawl)"]
     assert lines[2].split(None, 2) == ["extract", "ok", "0 extracted, 0 already extracted, 0 failed"]
     assert lines[3].split(None, 2) == ["propose", "ok", "0 new proposals, 0 already proposed, 0 already in the rules"]
-    assert lines[4].split(None, 2) == ["report", "skipped", "not implemented yet"]
-    assert lines[5] == "ok: 3 steps ok (crawl, extract, propose); not implemented yet: report"
+    report = lines[4].split(None, 2)
+    assert report[:2] == ["report", "ok"] and report[2].startswith("built constants, casbin, rego, githooks; digest: ")
+    assert lines[5] == "ok: 4 steps ok (crawl, extract, propose, report)"
+    assert (ws / "outbox" / "digest-2026-11-26.md").is_file() and (ws / "build" / "rego").is_dir()
     assert "step crawl started" in p.stderr
 
     p = rw(ws, "run", "--json", "--quiet")
@@ -445,7 +448,7 @@ def test_run_pipeline(make_ws: Callable[[str], Path]) -> None:
     assert j["id"] == 2 and j["name"] == "run" and j["job"] == "pipeline" and j["trigger"] == "manual"
     assert j["ok"] is True and j["outcome"] == "ok" and j["finished"] >= j["started"]
     assert [(s["step"], s["status"]) for s in j["steps"]] == [
-        ("crawl", "ok"), ("extract", "ok"), ("propose", "ok"), ("report", "skipped")]
+        ("crawl", "ok"), ("extract", "ok"), ("propose", "ok"), ("report", "ok")]
     recs = rows(ws, "run")
     assert [(r.id, r.outcome, r.ok) for r in recs] == [(1, "ok", True), (2, "ok", True)]
     assert recs[0].details["steps"][0]["summary"] == "crawled 0 documents (test crawl)"
