@@ -45,7 +45,8 @@ def test_digest_sections_and_span(ws: Workspace) -> None:
     j = d.to_json()
     assert j["summary"] == {"new_documents": 0, "pending": 1, "approved": 1, "reclassified": 0,
                             "upcoming": len(d.upcoming)}
-    assert j["pending_proposals"][0]["document"] == "2027-01000" and j["approved_changes"][0]["approver"] == "regwatch init"
+    assert j["pending_proposals"][0]["document"] == "2027-01000"
+    assert j["approved_changes"][0]["approver"] == "regwatch init"
     # upcoming: the 2027-01-01 transistor-count change of Note 1 to 3A090.a is 31 days ahead
     assert any(u["date"] == "2027-01-01" and "note1_transistors" in u["what"] for u in d.upcoming)
     assert all("2026-12-01" <= u["date"] <= "2027-03-31" for u in d.upcoming)
@@ -92,7 +93,7 @@ def hook() -> Iterator[tuple[Hook, str, ThreadingHTTPServer]]:
     state = Hook([])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             n = int(self.headers.get("Content-Length", "0"))
             state.bodies.append(self.rfile.read(n))
             state.headers.append(dict(self.headers))
