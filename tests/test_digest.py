@@ -135,7 +135,7 @@ def test_webhook_client_errors_fail_at_once_and_never_show_the_token(
 
 
 def test_webhook_unreachable_gives_up(hook: tuple[Hook, str, ThreadingHTTPServer]) -> None:
-    _state, url, srv = hook
+    _state, _url, srv = hook
     port = srv.server_address[1]
     srv.shutdown()
     srv.server_close()
