@@ -41,7 +41,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("(?:[^/]*/)*")
             i += 3
         elif pattern.startswith("**", i):
-            out.append(".*")
+            out.append("[\\s\\S]*")  # any characters, newlines too: a path may hold one
             i += 2
         elif c == "*":
             out.append("[^/]*")

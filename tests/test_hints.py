@@ -48,3 +48,11 @@ def test_default_hints(rs: Ruleset, path: str, file_kind: str, asset_kind: str) 
 ])
 def test_glob_semantics(pattern: str, path: str, hit: bool) -> None:
     assert match_path(pattern, path) is hit
+
+
+def test_double_star_spans_newlines_in_paths() -> None:
+    """A path may hold a newline; ``**`` must not stop at it (a file could otherwise escape its hint)."""
+    from rulesdsl.hints import glob_regex
+
+    assert glob_regex("**/checkpoint-*/**").match("ckpts/checkpoint-1/a\nb")
+    assert glob_regex("models/**").match("models/x\ny/z.bin")
