@@ -12,8 +12,9 @@ import pytest
 from rulesdsl.ruleset import Ruleset
 from tests.conftest import ROOT, Run, assert_no_traceback
 
-RULE = ROOT / "fixtures" / "proposals" / "2027-04410.xml"
-CORRECTION = ROOT / "fixtures" / "proposals" / "2027-05120.xml"
+DEMO_XML = ROOT / "fixtures" / "demo" / "fr" / "documents" / "full_text" / "xml" / "2027"
+RULE = DEMO_XML / "03" / "02" / "2027-04410.xml"
+CORRECTION = DEMO_XML / "03" / "12" / "2027-05120.xml"
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def test_correction_reject_and_errors(run: Run, ws: Path) -> None:
 
 def test_auto_approve_is_off_by_default_and_configurable(run: Run, ws: Path, tmp_path: Path) -> None:
     ex = tmp_path / "rule.json"
-    p = run("extract", str(CORRECTION.parent / "2027-04410.xml"), "--publication-date", "2027-03-02", "--json")
+    p = run("extract", str(RULE), "--publication-date", "2027-03-02", "--json")
     ex.write_text(ok(p), encoding="utf-8")
     assert "auto-approved" not in ok(run("propose", str(ex), cwd=ws))
     assert ok(run("review", "list", cwd=ws)).startswith("#1  pending")

@@ -459,7 +459,8 @@ def test_run_pipeline_proposes_from_extractions(make_ws: Callable[[str], Path]) 
     ws = make_ws("")
     out = ws / "extractions"
     out.mkdir()
-    rule = ROOT / "fixtures" / "proposals" / "2027-04410.xml"
+    rule = ROOT / "fixtures" / "demo" / "fr" / "documents" / "full_text" / "xml" / "2027" / "03" / "02" / \
+        "2027-04410.xml"
     p = subprocess.run([regwatch_exe(), "extract", str(rule), "--publication-date", "2027-03-02", "--json"],
                        capture_output=True, text=True, timeout=60, env=_env())
     assert p.returncode == 0, p.stderr
