@@ -227,28 +227,38 @@ def decide(state: State, assets_path: str, person: str, asset_id: str, action: s
 
 
 @main.command()
-@as_of_option
-@pass_state
+@click.option("--dir", "directory", default=".regwatch-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Workspace folder the demo creates (a folder from an earlier demo is replaced).")
+@click.option("--as-of", "as_of", type=AsOf(), default=None,
+              help="Valid time of the compiled artifacts and reports (default: 2027-03-15, the demo week).")
 @handle_errors
-def demo(state: State, as_of: dt.date | None) -> None:
-    """The main job on the embedded defaults: controls in force, the 4E091 timeline, the sample inventory."""
-    from rulesdsl.inventory import load_inventory
-    from rulesdsl.ruleset import Ruleset
-    from rulesdsl.timeline import timeline
+def demo(directory: str, as_of: dt.date | None) -> None:
+    """The main job, offline, on the embedded defaults: the whole weekly pipeline against a recorded week.
 
-    from . import views
+    A loopback fixture server replays a week of BIS publications (a synthetic interim final rule and its
+    correction, in the real Federal Register XML vocabulary). The pipeline crawls it, extracts the changes,
+    proposes DSL edits, approves them (demo mode), compiles every target, writes the diff report for the
+    sample inventory and the weekly digest, then prints where everything is.
+    """
+    from .demo import DEMO_AS_OF, run_demo
 
-    rs = Ruleset.default()
-    label = f"embedded default ({rs.content_hash()[:12]})"
-    at = as_of or today()
-    click.echo(views.view_text(rs, at, label))
-    click.echo()
-    click.echo(views.timeline_text(rs, timeline(rs, "4E091"), at, label))
-    sample = Path(__file__).resolve().parent.parent / "fixtures" / "inventory" / "sample.yaml"
-    if sample.exists():
-        click.echo()
-        inv = load_inventory(sample)
-        click.echo(views.classify_text(views.classify_report(rs, inv, at, label, False)))
+    root = Path(directory).resolve()
+    click.echo(f"regwatch demo: the weekly pipeline on a recorded week (offline), in {root}")
+    res = run_demo(root, as_of=as_of or DEMO_AS_OF, now=now, log=lambda line: click.echo(f"  {line}"))
+    click.echo("")
+    click.echo("Where everything is:")
+    rows = [("rules (approved head)", root / "rules"), ("rules store", root / "regwatch.db"),
+            ("review queue", root / "review.db"), ("stored documents", root / "documents.db"),
+            ("extractions", root / "extractions")]
+    rows += [(f"build: {n}", p) for n, _c, p in res.built]
+    rows += [(f"report ({k})", p) for k, p in sorted(res.reports.items())]
+    rows += [(f"digest ({k})", p) for k, p in sorted(res.digest.items())]
+    width = max(len(k) for k, _ in rows)
+    for k, p in rows:
+        click.echo(f"  {k:<{width}}  {p}")
+    click.echo("")
+    click.echo(f"Try: cd {root} && regwatch review list --status all && regwatch rules log && "
+               f"regwatch when 3A090 --as-of {res.as_of}")
 
 
 # ---------------------------------------------------------------------------------------------------------

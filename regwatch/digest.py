@@ -130,7 +130,7 @@ def upcoming_dates(rs: Any, today: dt.date, horizon_days: int = HORIZON_DAYS) ->
 
     for doc in rs.documents.values():
         for dd in doc.dates:
-            if dd.kind in ("effective", "compliance"):
+            if dd.kind in ("effective", "compliance", "comments_due"):
                 add(dd.date, dd.kind, f"{doc.title or doc.id}" + (f" ({dd.scope})" if dd.scope else ""), doc.id)
                 if dd.end is not None:
                     add(dd.end + dt.timedelta(days=1), "window_ends", f"{doc.title or doc.id}: window "

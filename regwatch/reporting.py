@@ -44,3 +44,9 @@ def reclassifier(ws: Workspace) -> Reclassifier | None:
     if inventory_path(ws) is None:
         return None
     return None  # wired to reports.diff once it lands
+
+
+def write_reports(ws: Workspace, base_version: str, day: dt.date) -> dict[str, Path]:
+    """The diff report between ``base_version`` and the head (knowledge time) on ``day``, as Markdown, HTML
+    and JSON in ``<workspace>/reports/``; empty until the reports package provides the diff."""
+    return {}

@@ -308,7 +308,30 @@ def test_decide_bad_arguments(run: Run) -> None:
     assert p.returncode == 2
 
 
-def test_demo_runs(run: Run) -> None:
-    p = run("demo", "--as-of", "2026-11-26")
+def test_demo_runs_the_whole_pipeline_offline(run: Run, tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    p = run("demo", "--dir", str(root))
     assert p.returncode == 0, p.stderr
-    assert "Controls in effect on 2026-11-26" in p.stdout and "4E091" in p.stdout and "h100-sxm" in p.stdout
+    assert_no_traceback(p)
+    out = p.stdout
+    for step in ("crawl: crawl ", "2 new, 0 changed, 0 unchanged, 0 failed", "extract: 2 extracted",
+                 "propose: 2 new proposals", "approve: proposal #1 -> version ", "approve: proposal #2 -> version ",
+                 "compile: constants (", "Where everything is:"):
+        assert step in out, step
+    log = json.loads(run("rules", "log", "--json", cwd=root).stdout)
+    assert [v["approver"].startswith("regwatch demo") for v in log] == [True, True, False]
+    assert log[0]["source_documents"] == ["2027-04410", "2027-05120"]
+    limits = json.loads((root / "build" / "constants" / "flop_limits.json").read_text())
+    tpp = next(t for t in limits["thresholds"] if t["name"] == "tpp_3a090a1")
+    assert tpp["value"]["decimal"] == "6400" and tpp["effective"] == "2027-03-01"  # the corrected value
+    assert limits["as_of"] == "2027-03-15"
+    for target in ("casbin", "rego", "githooks"):
+        assert any((root / "build" / target).iterdir())
+    assert (root / "outbox" / "digest-2027-03-15.html").is_file()
+    # a second run replaces its own folder; a folder it did not create is refused
+    assert run("demo", "--dir", str(root)).returncode == 0
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    p = run("demo", "--dir", str(other))
+    assert p.returncode == 2 and "is not a regwatch demo folder" in p.stderr and (other / "notes.txt").exists()
