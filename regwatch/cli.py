@@ -481,6 +481,7 @@ def rules_schema() -> None:
 
 
 # Commands defined in their own modules (imported last: they use the helpers above).
+from .cli_bundle import verify_bundle  # noqa: E402
 from .cli_compile import compile_  # noqa: E402
 from .cli_crawl import crawl, documents  # noqa: E402
 from .cli_extract import evaluate, extract  # noqa: E402
@@ -496,6 +497,7 @@ main.add_command(evaluate)
 main.add_command(propose)
 main.add_command(review)
 main.add_command(compile_)
+main.add_command(verify_bundle)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

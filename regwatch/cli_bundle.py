@@ -25,6 +25,7 @@ from .common import UserError, handle_errors
 def verify_bundle(bundle: str, key: str, scope: str | None, key_id: str | None) -> None:
     """Verify an OPA bundle (bundle.tar.gz or its unpacked folder): exactly one RS256 JWT in
     .signatures.json signed by KEY, the scope, every file's digest and the exact set of files.
+    Exit 0: verified; 1: rejected (one line saying why); 2: unreadable file or unusable key.
     """
     from targets import opa_bundle
 
