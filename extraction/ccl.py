@@ -16,21 +16,33 @@ Rules (SOURCES.md section 6, traps 10-14):
   only with a comparator (``or more``, ``greater than`` ...) and a parameter (stated before it, implied
   by its unit, or stated right after it). Values are exact :class:`~decimal.Decimal` values.
 * ``does not apply`` Notes are exclusions and Technical Notes are definitions: no thresholds.
+* Only the heading and the List of Items Controlled of an entry carry control parameters: the License
+  Requirements section (with its "License Requirement Note" on licensing policy) and the List Based License
+  Exceptions section do not.
 * License-exception and licensing-policy ceilings (parts 740/742/744/748) are not control thresholds;
   :func:`extract_eligibility` returns them separately with ``eccn=None``.
+* "10^20 operations per second" is a rate, not a count of training operations: no threshold. Text that lost
+  the superscript ("1026 operations", "5 × 1025 operations") is read as a power of ten, for training
+  operations only (a count of a thousand operations is meaningless; real thresholds lie in 10^15..10^40).
+* Lettered sub-instructions ("a. Adding ECCN 3A090 ...") carry the number of their instruction. A license
+  exception whose section is revised counts as *added* when an added paragraph introduces it ("adding
+  paragraph (c)" with "(c) Advanced Computing Authorized (ACA)") or the summary calls it new.
+
+The paragraphs themselves come from :mod:`extraction.blocks`, built once per document.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from extraction.blocks import Block, document_blocks, text_blocks
 from extraction.model import Comparator, EccnAction, EccnChange, LicenseExceptionChange, Threshold
-from extraction.xmltext import element_path, normalise_plain, text_of
+from extraction.xmltext import text_of
 from rulesdsl.numbers import NumberFormatError, parse_number
 
 __all__ = [
@@ -101,21 +113,29 @@ class _Event:
 
 
 def _events(text: str) -> list[_Event]:
+    """The ECCN / paragraph / verb / object tokens of an instruction, in order, each with the two words
+    before it. Token texts come from the offsets array: creating a spaCy ``Token`` object per look-back
+    word cost more than tokenising and matching together."""
+    from spacy.attrs import IDX, IS_PUNCT, LENGTH
+
     from extraction.nlp import blank
 
     doc = blank()(text)
-    m = _matcher()
-    vocab = doc.vocab
+    matches = _matcher()(doc)
+    if not matches:
+        return []
+    toks = [(text[i:i + n], bool(p)) for i, n, p in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist()]
+    strings = doc.vocab.strings
     out: list[tuple[int, _Event]] = []
-    for match_id, start, _end in m(doc):
-        kind = vocab.strings[match_id]
-        tok = doc[start]
-        words = [t.lower_ for t in doc[max(0, start - 3):start] if not t.is_punct]
+    for match_id, start, _end in matches:
+        kind = strings[match_id]
+        tok = toks[start][0]
+        words = [w.lower() for w, punct in toks[max(0, start - 3):start] if not punct]
         if kind == "ECCN" and words and words[-1] in {"eccn", "eccns", "paragraph", "paragraphs"}:
             words = words[:-1]
         prev = words[-1] if words else ""
         prev2 = words[-2] if len(words) > 1 else ""
-        value = tok.text.rstrip(".") if kind == "ECCN" else (tok.lower_ if kind != "PARA" else tok.text)
+        value = tok.rstrip(".") if kind == "ECCN" else (tok.lower() if kind != "PARA" else tok)
         out.append((start, _Event(kind, value, prev, prev2)))
     out.sort(key=lambda p: p[0])
     return [e for _, e in out]
@@ -133,6 +153,7 @@ def _instruction_number(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+@lru_cache(maxsize=4096)
 def _is_ccl_instruction(text: str, part: str | None) -> bool:
     if _AUTH.search(text):
         return False
@@ -142,9 +163,18 @@ def _is_ccl_instruction(text: str, part: str | None) -> bool:
     return part == "774" or 1 in supps or bool(re.search(r"\bpart\s+774\b", text, re.I))
 
 
+# an instruction can change an ECCN (paragraph) only if it names one: "3A090", "ECCN 4E091", ".z"
+_MAY_NAME_ECCN = re.compile(r"\d[A-E]\d{3}|(?:^|\s)\.[a-z]\b")
+
+
 def parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
-    """ECCN changes of one amendatory instruction (memoised: the extractors read each instruction twice)."""
-    return list(_parse_instruction_cached(text))
+    """ECCN changes of one amendatory instruction. spaCy runs only on instructions that name an ECCN or a
+    paragraph (the authority citations and the instructions of other parts do not), and only once per
+    instruction body: the leading number ("25.") does not change what an instruction says, and the
+    extractors read each instruction twice."""
+    if not _MAY_NAME_ECCN.search(text):
+        return []
+    return list(_parse_instruction_cached(_INSTR.sub("", text, count=1)))
 
 
 @lru_cache(maxsize=4096)
@@ -247,25 +277,6 @@ def _parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
 # ----------------------------------------------------------------------------------------- blocks
 
 
-@dataclass
-class _Block:
-    kind: str  # amdpar | p | section | hd
-    text: str
-    location: str
-    part: str | None
-    el: Any = None
-
-
-_SKIP_ANCESTORS = {"AUTH", "GPOTABLE", "FTNT", "GPH", "MATH"}
-
-
-def _tag(el: Any) -> str:
-    t = getattr(el, "tag", None)
-    if not isinstance(t, str):
-        return ""
-    return t.rsplit("}", 1)[-1]
-
-
 def _root(root: Any) -> Any:
     if root is None:
         return None
@@ -280,67 +291,52 @@ def _root(root: Any) -> Any:
     return root
 
 
-def _regtexts(root: Any) -> Iterator[Any]:
-    for el in root.iter():
-        if _tag(el) == "REGTEXT":
-            title = el.get("TITLE")
-            if title not in (None, "", "15"):
-                continue
-            yield el
-
-
-def _xml_blocks(regtext: Any) -> list[_Block]:
-    part = (regtext.get("PART") or "").strip() or None
-    blocks: list[_Block] = []
-
-    def walk(el: Any) -> None:
-        for child in el:
-            tag = _tag(child)
-            if not tag or tag in _SKIP_ANCESTORS:
-                continue
-            if tag == "AMDPAR":
-                blocks.append(_Block("amdpar", text_of(child), element_path(child), part, child))
-            elif tag in ("P", "FP"):
-                blocks.append(_Block("p", text_of(child), element_path(child), part, child))
-            elif tag == "HD":
-                blocks.append(_Block("hd", text_of(child), element_path(child), part, child))
-            elif tag == "SECTION":
-                head = " ".join(text_of(c) for c in child if _tag(c) in ("SECTNO", "SUBJECT"))
-                blocks.append(_Block("section", head, element_path(child), part, child))
-                walk(child)
-            elif tag in ("SECTNO", "SUBJECT"):
-                continue
-            else:
-                walk(child)
-
-    walk(regtext)
-    return blocks
-
-
 # ------------------------------------------------------------------------------------- thresholds
 
 _SCALE = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _NUM = re.compile(
     r"(?<![\w.,^§/])(?P<num>(?:\d+(?:\.\d+)?\s*(?:x|×|\*)\s*)?10\s*\^\s*-?\d{1,3}"
+    r"|\d+(?:\.\d+)?\s*(?:x|×)\s*10\d{2}(?!\d)"
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w^]|[.,]\d)"
     r"(?:\s+(?P<scale>thousand|million|billion|trillion)\b)?",
     re.I,
 )
-_RIGHT_CMP: list[tuple[re.Pattern[str], Comparator]] = [
-    (re.compile(r"^\s*or\s+(?:more|greater|above|higher|larger)\b", re.I), ">="),
-    (re.compile(r"^\s*or\s+(?:less|fewer|below|lower|smaller)\b", re.I), "<="),
+# "4800 or more": the comparator after the number (matched at a position, without slicing the text)
+_RIGHT = re.compile(r"\s*or\s+(?:(?P<ge>more|greater|above|higher|larger)|(?P<le>less|fewer|below|lower|smaller))\b",
+                    re.I)
+_RIGHT_NAME: dict[str, Comparator] = {"ge": ">=", "le": "<="}
+_LIST_PREFIX = re.compile(r"\s*(?:\([ivxlc]+\)|[a-z0-9]\.)?\s*$")
+# Comparator phrases written before a number, strongest first: "not less than" before "less than", "no more
+# than" before "more than". They are matched on the reversed text before the number, anchored at its start:
+# one attempt instead of one per position, which an end-anchored search over the left context costs.
+_LEFT_PHRASES: list[tuple[Comparator, tuple[str, ...]]] = [
+    (">=", ("not less than", "at least", "no less than", "equal to or greater than", "greater than or equal to",
+            "≥")),
+    ("<=", ("not more than", "not exceeding", "not to exceed", "not greater than", "no more than", "up to",
+            "at most", "equal to or less than", "less than or equal to", "≤")),
+    (">", ("greater than", "more than", "exceeding", "in excess of", "above", "over", "higher than", ">")),
+    ("<", ("less than", "fewer than", "below", "under", "lower than", "<")),
 ]
-_LEFT_CMP: list[tuple[re.Pattern[str], Comparator]] = [
-    (re.compile(r"\b(?:not\s+less\s+than|at\s+least|no\s+less\s+than|equal\s+to\s+or\s+greater\s+than|"
-                r"greater\s+than\s+or\s+equal\s+to)\s*$", re.I), ">="),
-    (re.compile(r"\b(?:not\s+(?:more\s+than|exceeding|to\s+exceed|greater\s+than)|no\s+more\s+than|up\s+to|"
-                r"at\s+most|equal\s+to\s+or\s+less\s+than|less\s+than\s+or\s+equal\s+to)\s*$", re.I), "<="),
-    (re.compile(r"\b(?:greater\s+than|more\s+than|exceeding|in\s+excess\s+of|above|over|higher\s+than)\s*$",
-                re.I), ">"),
-    (re.compile(r"\b(?:less\s+than|fewer\s+than|below|under|lower\s+than)\s*$", re.I), "<"),
-    (re.compile(r"[≥]\s*$"), ">="), (re.compile(r"[≤]\s*$"), "<="),
-    (re.compile(r">\s*$"), ">"), (re.compile(r"<\s*$"), "<"),
-]
+
+
+def _reversed_phrase(phrase: str) -> str:
+    words = [re.escape(w[::-1]) for w in reversed(phrase.split())]
+    body = r"\s+".join(words)
+    return body + (r"\b" if phrase[0].isalnum() else "")
+
+
+_LEFT_REV = re.compile(
+    r"\s*(?:" + "|".join(f"(?P<c{i}>{'|'.join(_reversed_phrase(p) for p in phrases)})"
+                          for i, (_c, phrases) in enumerate(_LEFT_PHRASES)) + ")", re.I)
+_LEFT_NAME: dict[str, Comparator] = {f"c{i}": c for i, (c, _p) in enumerate(_LEFT_PHRASES)}
+
+
+def _left_comparator(left: str) -> Comparator | None:
+    """The comparator that ends ``left`` (the text right before a number), if any."""
+    m = _LEFT_REV.match(left[::-1])
+    return _LEFT_NAME[m.lastgroup] if m is not None and m.lastgroup is not None else None
+
+
 _Q = r"[‘’“”'\"]?"
 _PARAMS: list[tuple[str, re.Pattern[str]]] = [
     ("bit_tops", re.compile(r"bit\s+length\s+per\s+operation\s+multiplied\s+by\s+processing\s+performance"
@@ -353,24 +349,53 @@ _PARAMS: list[tuple[str, re.Pattern[str]]] = [
     ("transistors", re.compile(r"transistor\s+count", re.I)),
     ("training_operations", re.compile(r"\btrain(?:ed|ing)\b[^.;]*?\boperations\b", re.I)),
 ]
+# a word every match of the parameter's pattern contains: its pattern is not run on text without it
+_PARAM_HINTS: dict[str, tuple[str, ...]] = {
+    "bit_tops": ("bit",), "memory_bandwidth_density": ("memory",), "performance_density": ("density", "pd"),
+    "tpp": ("processing", "tpp"), "io_bandwidth": ("transfer",), "dram_bandwidth": ("dram",),
+    "transistors": ("transistor",), "training_operations": ("operations",)}
 _UNIT_PARAM: list[tuple[re.Pattern[str], str | None, str, Decimal]] = [
-    # pattern on the text right after the number (and its "or more"), param implied, unit, factor
-    (re.compile(r"^\s*(?:[‘’“”'\"]?\s*)(?:computational\s+|total\s+)?operations\b|^\s*(?:FLOP|flop)s?\b"),
+    # pattern matched right after the number (and its "or more"), param implied, unit, factor
+    (re.compile(r"\s*(?:[‘’“”'\"]?\s*)(?:computational\s+|total\s+)?operations\b|\s*(?:FLOP|flop)s?\b"),
      "training_operations", "operations", Decimal(1)),
-    (re.compile(r"^\s*transistors\b", re.I), "transistors", "transistors", Decimal(1)),
-    (re.compile(r"^\s*(?:GB/s|Gbyte/s|GB/sec|gigabytes?\s+per\s+second)\s*(?:/|per)\s*"
+    (re.compile(r"\s*transistors\b", re.I), "transistors", "transistors", Decimal(1)),
+    (re.compile(r"\s*(?:GB/s|Gbyte/s|GB/sec|gigabytes?\s+per\s+second)\s*(?:/|per)\s*"
                 r"(?:mm\s*\^?\s*2|mm|square\s+millimeters?|millimeters?\s+squared)", re.I),
      None, "GB/s per mm2", Decimal(1)),
-    (re.compile(r"^\s*(?:GB/s|Gbyte/s|GB/sec|GBps|gigabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1)),
-    (re.compile(r"^\s*(?:TB/s|Tbyte/s|terabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1000)),
+    (re.compile(r"\s*(?:GB/s|Gbyte/s|GB/sec|GBps|gigabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1)),
+    (re.compile(r"\s*(?:TB/s|Tbyte/s|terabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1000)),
 ]
+# any of the units above, first one first (as the loop over them would find it)
+_ANY_UNIT = re.compile("|".join(f"(?:{rx.pattern})" if not rx.flags & re.I else f"(?i:{rx.pattern})"
+                                for rx, _p, _u, _f in _UNIT_PARAM))
 _PARAM_UNIT = {"training_operations": "operations", "tpp": "TPP", "performance_density": "TPP per mm2",
                "memory_bandwidth_density": "GB/s per mm2", "io_bandwidth": "GB/s", "dram_bandwidth": "GB/s",
                "bit_tops": "bit x TOPS", "transistors": "transistors"}
 _ADJ_GAP = re.compile(r"^\s*(?:(?:cumulative|aggregate|aggregated|total|combined|of)\s+)*$", re.I)
 
 
+_RATE = re.compile(r"[\s\"”’',]*(?:\([^)]*\)\s*)?(?:per\s+second|/\s*s(?:ec)?\b|\(?OP/s\)?)", re.I)
+_FLAT_POWER = re.compile(r"(?:(?P<m>\d+(?:\.\d+)?)\s*[x×]\s*)?10(?P<e>\d{2})")
+
+
+def _flattened_power(num: str) -> Decimal | None:
+    """``1026`` / ``5 × 1025`` as 10^26 / 5 x 10^25: text that lost the superscript of ``10<SU>26</SU>``
+    (scraped CCL pages, tag-dropping renderers). Only for training operations, where a count of a few
+    thousand is meaningless and every real threshold lies between 10^15 and 10^40."""
+    m = _FLAT_POWER.fullmatch(num.strip())
+    if m is None or not 15 <= int(m.group("e")) <= 40:
+        return None
+    return Decimal(m.group("m") or 1) * Decimal(10) ** int(m.group("e"))
+
+
+_DECIMAL = re.compile(r"\d+\.\d+")
+
+
 def _value(num: str, scale: str | None) -> Decimal | None:
+    if scale is None and num.isdigit():
+        return Decimal(num.lstrip("0") or "0")  # the common case, without the general parser
+    if scale is None and _DECIMAL.fullmatch(num):
+        return parse_number(num)[0]
     s = re.sub(r"\s+", "", num).replace("×", "x").replace("*", "x")
     s = re.sub(r"^(\d+(?:\.\d+)?)x", r"\1 x ", s)
     try:
@@ -383,67 +408,83 @@ def _value(num: str, scale: str | None) -> Decimal | None:
     return v
 
 
+# cheap pre-filters: a threshold needs a digit and a comparator (most CCL paragraphs have neither)
+_MAY_HAVE_THRESHOLD = re.compile(r"\d")
+# ... and the comparator next to a number: a left phrase ("less than", "up to", "≥") right before a digit, or
+# "or more"/"or less" after a number and at most a unit ("600 Gbyte/s or more"). "One or more digital
+# processing units" and "aggregated over all" do not qualify.
+_COMPARATOR_CUE = re.compile(
+    r"(?:\b(?:than|least|most|exceed|exceeding|excess\s+of|above|over|below|under|up\s+to|equal\s+to)|[<>≤≥])\s*\d"
+    r"|\d[^.;]{0,60}?\bor\s+(?:more|greater|above|higher|larger|less|fewer|below|lower|smaller)\b", re.I)
+
+
 def thresholds_in(text: str, *, list_comparator: Comparator | None = None
                   ) -> list[tuple[str, Comparator, Decimal, str, str]]:
     """(parameter, comparator, value, unit, quote) for every number with a comparator and a parameter."""
     out: list[tuple[str, Comparator, Decimal, str, str]] = []
-    if not text or len(text) > 20000:
+    if not text or len(text) > 20000 or not _MAY_HAVE_THRESHOLD.search(text):
         return out
-    params = [(m.start(), m.end(), name) for name, rx in _PARAMS for m in rx.finditer(text)]
+    if list_comparator is None and not _COMPARATOR_CUE.search(text):
+        return out
+    params_: list[tuple[int, int, str]] | None = None
+
+    def params() -> list[tuple[int, int, str]]:  # where each parameter is named; computed when first needed
+        nonlocal params_
+        if params_ is None:
+            low = text.lower()
+            params_ = [(m.start(), m.end(), name) for name, rx in _PARAMS if any(h in low for h in _PARAM_HINTS[name])
+                       for m in rx.finditer(text)]
+        return params_
+
     for m in _NUM.finditer(text):
         num, scale = m.group("num"), m.group("scale")
-        right = text[m.end():]
-        left = text[max(0, m.start() - 60):m.start()]
+        end = after = m.end()  # positions: after the number; after its comparator ("or more"), if any
         cmp: Comparator | None = None
-        after = right
-        for rx, c in _RIGHT_CMP:
-            mm = rx.match(right)
-            if mm:
-                cmp, after = c, right[mm.end():]
-                break
-        if cmp is None:
+        rm = _RIGHT.match(text, end)
+        if rm is not None and rm.lastgroup is not None:
+            cmp, after = _RIGHT_NAME[rm.lastgroup], rm.end()
+        else:
             # "600 Gbyte/s or more": the unit sits between the number and the comparator
-            for urx, _p, _u, _f in _UNIT_PARAM:
-                um0 = urx.match(right)
-                if um0:
-                    for rx, c in _RIGHT_CMP:
-                        if rx.match(right[um0.end():]):
-                            cmp = c
-                            break
-                    break
+            um0 = _ANY_UNIT.match(text, end)
+            rm = _RIGHT.match(text, um0.end()) if um0 is not None else None
+            if rm is not None and rm.lastgroup is not None:
+                cmp = _RIGHT_NAME[rm.lastgroup]
         if cmp is None:
-            for rx, c in _LEFT_CMP:
-                if rx.search(left):
-                    cmp = c
-                    break
-        if cmp is None and list_comparator is not None and re.match(r"^\s*(?:\([ivxlc]+\)|[a-z0-9]\.)?\s*$",
-                                                                    text[:m.start()]):
+            cmp = _left_comparator(text[max(0, m.start() - 60):m.start()])
+        if cmp is None and list_comparator is not None and _LIST_PREFIX.match(text, 0, m.start()):
             cmp = list_comparator
         if cmp is None:
             continue
         value = _value(num, scale)
-        if value is None:
-            continue
         # unit right after the number
         param: str | None = None
         unit: str | None = None
         factor = Decimal(1)
-        for rx, p, u, f in _UNIT_PARAM:
-            um = rx.match(after) or rx.match(right)
-            if um:
-                param, unit, factor = p, u, f
-                break
+        beyond = len(text)  # where the text after the unit starts
+        if _ANY_UNIT.match(text, after) or _ANY_UNIT.match(text, end):  # most numbers have no unit after them
+            for rx, p, u, f in _UNIT_PARAM:
+                um = rx.match(text, after) or rx.match(text, end)
+                if um:
+                    param, unit, factor = p, u, f
+                    beyond = um.end()
+                    break
         if param is None:
             # a parameter stated right after ("26,900,000 cumulative total processing performance")
-            for s_, _e, name in sorted(params):
+            for s_, _e, name in sorted(params()):
                 if s_ >= m.end() and _ADJ_GAP.match(text[m.end():s_]):
                     param = name
                     break
         if param is None:
-            before = [(e, name) for s, e, name in params if e <= m.start()]
+            before = [(e, name) for s, e, name in params() if e <= m.start()]
             if before:
                 param = max(before)[1]
         if param is None:
+            continue
+        if param == "training_operations":
+            if _RATE.match(text, beyond):
+                continue  # "10^20 operations per second" is a rate, not a count of training operations
+            value = _flattened_power(num) or value
+        if value is None:
             continue
         if unit is None or (unit == "GB/s" and param in ("memory_bandwidth_density",)) or (
                 unit == "GB/s per mm2" and param not in ("memory_bandwidth_density",)):
@@ -454,10 +495,21 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
     return out
 
 
-_HEADING = re.compile(r"^(?P<eccn>\d[A-E]\d{3})\s+(?=\S)(?!(?:is|are|does|and|or|to)\b)")
-_LABEL = re.compile(r"^(?P<label>[a-z](?:\.(?:\d{1,2}|[a-z]))*)\.\s")
-_NOTE = re.compile(r"^(?P<tech>Technical\s+)?Notes?\b(?:\s+\d+)?(?:\s+to\s+(?P<target>[^:]+))?:?", re.I)
-_LE_LINE = re.compile(r"^[A-Z]{2,4}:\s")
+_LE_LINE = re.compile(r"^[A-Z]{2,4}(?:/[A-Z]{2,4})*:\s")
+_LICENSE_EXCEPTION = re.compile(r"\bLicense\s+Exception\b")
+_ECCN_IN = re.compile(ECCN_RE)
+_EXCLUSION = re.compile(r"\bdoes\s+not\s+apply\b|\bnot\s+(?:controlled|subject)\b|\bexcludes?\b", re.I)
+# How a paragraph of a CCL entry starts, in order of precedence: an ECCN heading; one of the parts of the
+# entry (only the heading and the List of Items Controlled carry control parameters; the License
+# Requirements section, with its "License Requirement Note" on licensing policy, and the List Based License
+# Exceptions section carry eligibility limits, which are not: SOURCES.md trap 13); a Note or Technical Note;
+# an item label ("a.", "b.1.", "z.1.a."). One regex instead of one per case: it runs on every paragraph.
+_LEAD = re.compile(
+    r"(?P<eccn>\d[A-E]\d{3})\s+(?=\S)(?!(?:is|are|does|and|or|to)\b)"
+    r"|(?i:(?P<lr>License\s+Requirements?\b)|(?P<le>List\s+Based\s+License\s+Exceptions\b)"
+    r"|(?P<items>List\s+of\s+Items\s+Controlled|Items\s*:|Related\s+(?:Controls|Definitions)\b|Unit\s*:))"
+    r"|(?i:(?P<tech>Technical\s+)?(?P<note>Notes?)\b(?:\s+\d+)?(?:\s+to\s+(?P<target>[^:]+))?:?)"
+    r"|(?P<label>[a-z](?:\.(?:\d{1,2}|[a-z]))*)\.\s")
 _LIST_CMP = re.compile(r"\b(below|less than|fewer than|more than|greater than|at least|exceeding)\s*:\s*$", re.I)
 _LIST_MAP: dict[str, Comparator] = {"below": "<", "less than": "<", "fewer than": "<", "more than": ">",
                                     "greater than": ">", "at least": ">=", "exceeding": ">"}
@@ -470,18 +522,20 @@ class _EntryState:
     note: str = ""  # "" | "note" | "exclusion" | "technical"
     note_target: str | None = None
     list_cmp: Comparator | None = None
-    in_items: bool = False
+    section: str = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
     facts: list[Threshold] = field(default_factory=list)
+    seen: set[tuple[str | None, str, str, Decimal]] = field(default_factory=set)
+    memo: dict[str, list[tuple[str, Comparator, Decimal, str, str]]] = field(default_factory=dict)
 
 
-def _ccl_thresholds(blocks: Iterable[_Block], confidence: float) -> list[Threshold]:
+def _ccl_thresholds(blocks: Iterable[Block], confidence: float) -> list[Threshold]:
     st = _EntryState()
     for b in blocks:
-        text = b.text.strip()
+        text = b.text
         if not text:
             continue
         if b.kind == "amdpar":
-            st = _EntryState(facts=st.facts)
+            st = _EntryState(facts=st.facts, seen=st.seen, memo=st.memo)
             changes = parse_instruction(text)
             bases = {e.split(".")[0] for e, _a, _c in changes}
             if len(bases) == 1:
@@ -489,19 +543,22 @@ def _ccl_thresholds(blocks: Iterable[_Block], confidence: float) -> list[Thresho
             continue
         if b.kind != "p":
             continue
-        hm = _HEADING.match(text)
-        if hm:
-            st.eccn, st.label, st.note, st.list_cmp = hm.group("eccn"), None, "", None
-            _emit(st, text, b.location, st.eccn, confidence)
+        lead = _LEAD.match(text)
+        what = lead.lastgroup if lead is not None else None
+        if what == "eccn" and lead is not None:
+            st.eccn, st.label, st.note, st.list_cmp, st.section = lead.group("eccn"), None, "", None, ""
+            _emit(st, b, st.eccn, confidence)
             continue
-        nm = _NOTE.match(text)
-        if nm:
-            target = (nm.group("target") or "").strip()
-            tm = re.search(ECCN_RE, target)
+        if what in ("lr", "le", "items"):
+            st.section, st.note, st.list_cmp = str(what), "", None
+            continue
+        if what in ("note", "target") and lead is not None:
+            target = (lead.group("target") or "").strip()
+            tm = _ECCN_IN.search(target)
             st.note_target = tm.group(0) if tm else (st.eccn if not st.label else f"{st.eccn}.{st.label}")
-            if nm.group("tech"):
+            if lead.group("tech"):
                 st.note = "technical"
-            elif re.search(r"\bdoes\s+not\s+apply\b|\bnot\s+(?:controlled|subject)\b|\bexcludes?\b", text, re.I):
+            elif _EXCLUSION.search(text):
                 st.note = "exclusion"
             else:
                 st.note = "note"
@@ -509,32 +566,37 @@ def _ccl_thresholds(blocks: Iterable[_Block], confidence: float) -> list[Thresho
             # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
             # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
             continue
-        lm_ = _LABEL.match(text)
-        if lm_ and st.eccn:
-            st.label, st.note, st.list_cmp = lm_.group("label"), "", None
-            _emit(st, text, b.location, f"{st.eccn}.{st.label}", confidence)
+        if what == "label" and lead is not None and st.eccn:
+            st.label, st.note, st.list_cmp, st.section = lead.group("label"), "", None, "items"
+            _emit(st, b, f"{st.eccn}.{st.label}", confidence)
             continue
-        if st.note in ("technical", "exclusion"):
+        if st.note in ("technical", "exclusion") or st.section in ("lr", "le"):
             continue
-        if _LE_LINE.match(text) or re.search(r"\bLicense\s+Exception\b", text):
+        if _LE_LINE.match(text) or _LICENSE_EXCEPTION.search(text):
             continue
         if st.note == "note":
             continue
         if st.eccn:
-            _emit(st, text, b.location, st.eccn if not st.label else f"{st.eccn}.{st.label}", confidence * 0.9)
+            _emit(st, b, st.eccn if not st.label else f"{st.eccn}.{st.label}", confidence * 0.9)
     return st.facts
 
 
-def _emit(st: _EntryState, text: str, location: str, eccn: str | None, confidence: float,
-          list_cmp: Comparator | None = None) -> None:
-    for param, cmp, value, unit, quote in thresholds_in(text, list_comparator=list_cmp):
-        fact = Threshold(eccn=eccn, parameter=param, comparator=cmp, value=value, unit=unit,
-                         quote=quote[:500], location=location, confidence=round(confidence, 3))
-        if not any((f.eccn, f.parameter, f.comparator, f.value) == (eccn, param, cmp, value) for f in st.facts):
-            st.facts.append(fact)
+def _emit(st: _EntryState, block: Block, eccn: str | None, confidence: float) -> None:
+    """Thresholds of one paragraph. Identical paragraphs (boilerplate, entries restated by several
+    instructions) are read once per document; the element path is computed only for a fact."""
+    found = st.memo.get(block.text)
+    if found is None:
+        found = st.memo[block.text] = thresholds_in(block.text)
+    for param, cmp, value, unit, quote in found:
+        key = (eccn, param, cmp, value)
+        if key in st.seen:
+            continue
+        st.seen.add(key)
+        st.facts.append(Threshold(eccn=eccn, parameter=param, comparator=cmp, value=value, unit=unit,
+                                  quote=quote[:500], location=block.location, confidence=round(confidence, 3)))
 
 
-def _eligibility(blocks: Iterable[_Block], confidence: float) -> list[Threshold]:
+def _eligibility(blocks: Iterable[Block], confidence: float) -> list[Threshold]:
     out: list[Threshold] = []
     for b in blocks:
         if b.kind != "p":
@@ -563,7 +625,48 @@ def _section_action(text: str, sec: str) -> EccnAction:
     return "revised"
 
 
-def _le_changes(blocks: list[_Block], confidence: float) -> list[LicenseExceptionChange]:
+_ADDED_PARAS = re.compile(r"\badd(?:s|ing)?\s+(?:new\s+)?paragraphs?\s+(?P<labels>(?:\([a-z0-9]{1,4}\))+"
+                          r"(?:\s*(?:,|and|,\s*and|through)\s*(?:\([a-z0-9]{1,4}\))+)*)", re.I)
+_PARA_LABEL = re.compile(r"^\s*\(([a-z0-9]{1,4})\)\s")
+
+
+def _added_paragraphs(instruction: str) -> set[str]:
+    """Top-level paragraph letters an instruction adds: "adding paragraphs (c) and (d)" -> {"c", "d"}."""
+    out: set[str] = set()
+    for m in _ADDED_PARAS.finditer(instruction):
+        out.update(re.findall(r"(?:^|[\s,d])\(([a-z0-9]{1,4})\)", m.group("labels")))
+    return out
+
+
+def _codes_in_added_paragraphs(context: list[Block], added: set[str]) -> set[str]:
+    """License-exception codes introduced by the heading of an added paragraph ("(c) Advanced Computing
+    Authorized (ACA). License Exception ACA authorizes ..."): the exception is new, not revised."""
+    out: set[str] = set()
+    for b in context:
+        lm = _PARA_LABEL.match(b.text)
+        if lm and lm.group(1) in added:
+            out.update(_CODE_PAREN.findall(b.text[:160]))
+    return out
+
+
+_NEW_LE = re.compile(r"\b(?:adds?|adding|creates?|creating|establish(?:es|ing)?)\s+(?:a\s+|two\s+|three\s+)?"
+                     r"(?:new\s+)?License\s+Exceptions?\b(?P<rest>[^.;]*)", re.I)
+_OTHER_VERB = re.compile(r"\b(?:revis|amend|remov|correct|modif|clarif|expand)\w*", re.I)
+
+
+def new_codes_in_summary(summary: str) -> set[str]:
+    """Codes the summary says a rule adds ("adds a new License Exception Advanced Computing Authorized (ACA)").
+    Used only to tell "added" from "revised" for an exception whose section the regulatory text revises."""
+    out: set[str] = set()
+    for m in _NEW_LE.finditer(summary or ""):
+        rest = m.group("rest")
+        other = _OTHER_VERB.search(rest)
+        out.update(_CODE_PAREN.findall(rest[: other.start()] if other else rest))
+    return out
+
+
+def _le_changes(blocks: list[Block], confidence: float, new_codes: set[str] | None = None
+                ) -> list[LicenseExceptionChange]:
     out: list[LicenseExceptionChange] = []
     for i, b in enumerate(blocks):
         if b.kind != "amdpar" or b.part not in ("740", None) or _AUTH.search(b.text):
@@ -580,15 +683,17 @@ def _le_changes(blocks: list[_Block], confidence: float) -> list[LicenseExceptio
             continue
         # the section heading(s) that follow this instruction, up to the next instruction
         heads: dict[str, str] = {}
-        context = text
+        following: list[Block] = []
         for nb in blocks[i + 1:]:
             if nb.kind == "amdpar":
                 break
-            context += " " + nb.text
+            following.append(nb)
             if nb.kind in ("section", "p", "hd"):
                 hm = re.match(r"^\s*§\s*(740\.\d+)\s+(.*)", nb.text)
                 if hm:
                     heads.setdefault(hm.group(1), hm.group(2))
+        context = " ".join([text, *(nb.text for nb in following)])
+        introduced = _codes_in_added_paragraphs(following, _added_paragraphs(text)) | (new_codes or set())
         for sec in secs:
             action = _section_action(text, sec)
             head = heads.get(sec, "")
@@ -600,7 +705,8 @@ def _le_changes(blocks: list[_Block], confidence: float) -> list[LicenseExceptio
                 if sec == "740.8" and re.search(r"\bACA\b|Advanced\s+Computing\s+Authorized", context):
                     codes.append("ACA")
             for code in codes:
-                out.append(LicenseExceptionChange(code=code, action=action, section=sec, quote=text,
+                act: EccnAction = "added" if action == "revised" and code in introduced else action
+                out.append(LicenseExceptionChange(code=code, action=act, section=sec, quote=text,
                                                   location=b.location, confidence=round(conf, 3)))
     return out
 
@@ -608,10 +714,15 @@ def _le_changes(blocks: list[_Block], confidence: float) -> list[LicenseExceptio
 # ------------------------------------------------------------------------------------------ public
 
 
-_BLOCKS_CACHE: dict[int, tuple[Any, list[list[_Block]]]] = {}
+_BLOCKS_CACHE: dict[int, tuple[Any, list[list[Block]]]] = {}
 
 
-def _all_blocks(root: Any) -> list[list[_Block]]:
+def release_blocks() -> None:
+    """Forget the cached blocks (and with them the document tree they point into)."""
+    _BLOCKS_CACHE.clear()
+
+
+def _all_blocks(root: Any) -> list[list[Block]]:
     """The REGTEXT blocks of a document, computed once per document for the three extractors."""
     r = _root(root)
     if r is None or not hasattr(r, "iter"):
@@ -619,29 +730,48 @@ def _all_blocks(root: Any) -> list[list[_Block]]:
     hit = _BLOCKS_CACHE.get(id(r))
     if hit is not None and hit[0] is r:
         return hit[1]
-    blocks = [_xml_blocks(rt) for rt in _regtexts(r)]
+    blocks = document_blocks(r)
     _BLOCKS_CACHE.clear()  # keep only the latest document (and the element alive while cached)
     _BLOCKS_CACHE[id(r)] = (r, blocks)
     return blocks
 
 
-def _ccl_blocks(groups: list[list[_Block]]) -> list[_Block]:
-    out: list[_Block] = []
+def _ccl_blocks(groups: list[list[Block]], kind: str | None = None) -> list[Block]:
+    """The blocks (of one ``kind``, or all) of the REGTEXTs that amend the CCL."""
+    out: list[Block] = []
     for blocks in groups:
         part = blocks[0].part if blocks else None
         if part == "774" or any(b.kind == "amdpar" and _is_ccl_instruction(b.text, part) for b in blocks):
-            out.extend(blocks)
+            out.extend(blocks if kind is None else [b for b in blocks if b.kind == kind])
     return out
 
 
-def _changes(blocks: Iterable[_Block], confidence_scale: float) -> list[EccnChange]:
+_SUB_INSTR = re.compile(r"^\s*(?:[a-z]|[ivx]{1,4})\.\s+[A-Z]|^\s*\([a-z0-9]{1,4}\)\s+[A-Z]")
+
+
+def _changes(blocks: Iterable[Block], confidence_scale: float) -> list[EccnChange]:
+    """ECCN changes of the CCL instructions. Lettered sub-instructions ("25. Supplement No. 1 to part 774 is
+    amended by:" then "a. Adding ECCN 3A090 ...") are separate AMDPARs that belong to the numbered one."""
     out: list[EccnChange] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    parent: str | None = None
+    parent_ccl = False
     for b in blocks:
-        if b.kind != "amdpar" or not _is_ccl_instruction(b.text, b.part):
+        if b.kind != "amdpar":
             continue
         instr = _instruction_number(b.text)
+        if instr is not None:
+            parent, parent_ccl = instr, _is_ccl_instruction(b.text, b.part)
+            is_ccl = parent_ccl
+        elif _SUB_INSTR.match(b.text) and parent is not None:
+            instr, is_ccl = parent, parent_ccl or _is_ccl_instruction(b.text, b.part)
+        else:
+            is_ccl = _is_ccl_instruction(b.text, b.part)
+        if not is_ccl:
+            continue
         for eccn, action, conf in parse_instruction(b.text):
-            if not any(c.eccn == eccn and c.action == action and c.instruction == instr for c in out):
+            if (eccn, action, instr) not in seen:
+                seen.add((eccn, action, instr))
                 out.append(EccnChange(eccn=eccn, action=action, instruction=instr, quote=b.text,
                                       location=b.location, confidence=round(conf * confidence_scale, 3)))
     return out
@@ -650,7 +780,7 @@ def _changes(blocks: Iterable[_Block], confidence_scale: float) -> list[EccnChan
 def extract_eccn_changes(root: Any) -> list[EccnChange]:
     """ECCN additions, revisions and removals stated by the amendatory instructions for part 774."""
     try:
-        return _changes(_ccl_blocks(_all_blocks(root)), 1.0)
+        return _changes(_ccl_blocks(_all_blocks(root), "amdpar"), 1.0)
     except Exception:
         return []
 
@@ -676,68 +806,24 @@ def extract_eligibility(root: Any) -> list[Threshold]:
 
 
 def extract_license_exceptions(root: Any) -> list[LicenseExceptionChange]:
-    """License exceptions added, revised or removed by REGTEXT PART="740" instructions."""
+    """License exceptions added, revised or removed by REGTEXT PART="740" instructions. A code whose
+    section is revised counts as added when an added paragraph introduces it or the summary calls it new."""
     try:
         groups = _all_blocks(root)
-        return _le_changes([b for g in groups if g and g[0].part == "740" for b in g], 0.85)
+        r = _root(root)
+        summary = r.find(".//SUM") if r is not None and hasattr(r, "find") else None
+        new_codes = new_codes_in_summary(text_of(summary)) if summary is not None else set()
+        return _le_changes([b for g in groups if g and g[0].part == "740" for b in g], 0.85, new_codes)
     except Exception:
         return []
 
 
 # -------------------------------------------------------------------------------------- plain text
 
-_START = re.compile(r"amended\s+as\s+follows|making\s+the\s+following\s+correcting\s+amendments|"
-                    r"^\s*PART\s+\d+\s*[—-]", re.I | re.M)
-_PART_HD = re.compile(r"^\s*PART\s+(\d+)\s*(?:—|--|-)", re.I)
-_SU_TEXT = re.compile(r"<su>\s*(-?\d{1,3})\s*</su>|<sup>\s*(-?\d{1,3})\s*</sup>", re.I)
-
-
-def _text_blocks(text: str) -> list[_Block]:
-    t = normalise_plain(text)
-    t = re.sub(r"(?<![\d.,])10\s*<(su|sup)>\s*(-?\d{1,3})\s*</\1>", r"10^\2", t, flags=re.I)
-    t = _SU_TEXT.sub("", t)
-    t = re.sub(r"<[^>]{1,40}>", " ", t)
-    m = _START.search(t)
-    if not m:
-        return []
-    body = t[m.end():] if not m.group(0).lstrip().upper().startswith("PART") else t[m.start():]
-    raw = re.split(r"\n\s*\n|\n(?=[ \t]{2,}\S)", body)
-    blocks: list[_Block] = []
-    part: str | None = None
-    for idx, chunk in enumerate(raw):
-        para = re.sub(r"\s+", " ", chunk).strip()
-        if not para:
-            continue
-        loc = f"paragraph {idx + 1}"
-        pm = _PART_HD.match(para)
-        if pm:
-            part = pm.group(1)
-            blocks.append(_Block("hd", para, loc, part))
-            continue
-        if _INSTR.match(para) and re.search(r"\b(amend\w*|add\w*|revis\w*|remov\w*|reserv\w*|authority)\b",
-                                            para, re.I):
-            ipart = part
-            pm2 = re.search(r"\bpart\s+(\d{3})\b", para, re.I)
-            if pm2 and (ipart is None or not re.search(rf"\bpart\s+{ipart}\b", para)):
-                ipart = pm2.group(1) if re.search(r"supplement|§|section", para, re.I) else ipart
-            sm = re.search(r"§§?\s*(\d{3})\.\d+", para)
-            if sm:
-                ipart = sm.group(1)
-            if ipart:
-                part = ipart
-            blocks.append(_Block("amdpar", para, loc, part))
-            continue
-        if re.match(r"^§\s*\d{3}\.\d+\s", para):
-            blocks.append(_Block("section", para, loc, part))
-            continue
-        blocks.append(_Block("p", para, loc, part))
-    return blocks
-
-
 def extract_text(text: str) -> tuple[list[EccnChange], list[Threshold], list[LicenseExceptionChange]]:
     """Plain-text fallback (govinfo text, HTML stripped to text): same rules, lower confidence."""
     try:
-        blocks = _text_blocks(text or "")
+        blocks = text_blocks(text or "")
         ccl = [b for b in blocks if b.part == "774"]
         changes = _changes(ccl, 0.85)
         thresholds = _ccl_thresholds(ccl, 0.7)

@@ -298,8 +298,12 @@ _INSTR = re.compile(
 )
 
 
+_TRAILING_WHICH = re.compile(r",\s+which\b.*$", re.I)
+
+
 def _clean_scope(s: str) -> str:
     s = _WS.sub(" ", s).strip(" ,;:")
+    s = _TRAILING_WHICH.sub("", s)  # "..., which was scheduled to close on December 12, 2022" describes it
     s = re.sub(r"^(?:and|or|for|that|as to|with)\s+", "", s, flags=re.I)
     s = re.sub(r"\s+(?:is|are|will be|shall be|becomes?|was|were|remains?|which|that)$", "", s, flags=re.I)
     return s.strip(" ,;:")
@@ -593,7 +597,7 @@ def extract_dates_text(text: str, publication_date: dt.date | None, location: st
 
 _SUPL_HEAD = re.compile(r"\b(?:effective|compliance|applicability)\s+dates?\b", re.I)
 _SUPL_SELF = re.compile(
-    r"^(?:This|The)\s+(?:(?:temporary|interim|final|direct|correcting)\s+){0,3}(?:rule|correction|amendments?)"
+    r"^(?:This|These)\s+(?:(?:temporary|interim|final|direct|correcting)\s+){0,3}(?:rule|correction|amendments?)"
     r"\s+(?:is|are|will\s+be|becomes?)\s+effective\b"
     r"|^(?:Amendatory\s+)?instructions?\s+\d+(?:\s*(?:,|and|,\s*and)\s*\d+)*\s+(?:of\s+this\s+rule\s+)?"
     r"(?:is|are|will\s+be|becomes?)\s+effective\b",
@@ -615,7 +619,7 @@ def extract_dates(root: Any, publication_date: dt.date | None) -> list[DateFact]
         have = {f.kind for f in out}
         for supl in root.xpath("./SUPLINF"):
             heading = ""
-            for child in supl:
+            for child in supl.iterchildren("HD", "P", "FP"):  # not the (many) REGTEXTs between them
                 tag = child.tag if isinstance(child.tag, str) else ""
                 if tag == "HD":
                     heading = text_of(child)

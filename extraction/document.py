@@ -10,12 +10,15 @@ DEPDOC (agency docket), the REGTEXT parts and the List of Subjects (CFR parts; t
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .model import DocumentMeta, Extraction
-from .xmltext import element_path, normalise_plain, text_of
+from .xmltext import element_path, text_of
 
 DOC_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU", "CORRECT")
 TYPE_BY_TAG = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document",
@@ -54,9 +57,16 @@ def _clean(s: str | None) -> str | None:
     return s or None
 
 
+def _find(el: Any, path: str) -> Any:
+    """``el.find(".//" + path)``, trying the usual place first (``PREAMB/ACT``, ``FRDOC``): a ``.//`` search
+    walks the whole document, which for a large rule costs more than everything else in the metadata."""
+    found = el.find(path)
+    return found if found is not None else el.find(".//" + path)
+
+
 def _labelled(el: Any, tag: str) -> str | None:
     """Text of the P paragraphs of a labelled preamble block (ACT, AGY, SUM), without its "ACTION:" head."""
-    block = el.find(f".//PREAMB/{tag}")
+    block = _find(el, f"PREAMB/{tag}")
     if block is None:
         block = el.find(f".//{tag}")
     if block is None:
@@ -68,15 +78,15 @@ def _labelled(el: Any, tag: str) -> str | None:
 
 def _cfr_parts(el: Any) -> list[int]:
     parts: set[int] = set()
-    for rt in el.iter("REGTEXT"):
-        p = rt.get("PART")
-        if p and p.strip().isdigit():
+    for p in el.xpath(".//REGTEXT/@PART | self::REGTEXT/@PART"):  # attribute values, without element proxies
+        if p and str(p).strip().isdigit():
             parts.add(int(p))
-    lst = el.find(".//LSTSUB")
+    lst = el.find("SUPLINF/LSTSUB")
+    lst = lst if lst is not None else el.find(".//LSTSUB")
     if lst is not None:
         for cfr in lst.iter("CFR"):
             parts.update(int(n) for n in re.findall(r"Parts?\s+(\d+)", text_of(cfr)))
-    cover = el.find(".//PREAMB/CFR")
+    cover = _find(el, "PREAMB/CFR")
     if cover is not None:  # may be truncated ("et al."): completed by REGTEXT and the List of Subjects
         for m in _PARTS.finditer(text_of(cover)):
             parts.update(int(n) for n in _NUM.findall(m.group(2)))
@@ -103,8 +113,21 @@ def _start_page(el: Any, previous_page: int | None) -> int | None:
     return previous_page if previous_page is not None else int(p) - 1
 
 
+def is_correction(action: str | None, title: str | None) -> bool:
+    """"Correcting amendment." / "Final rule; correction." or a title ending "; Correction"."""
+    return (action or "").lower().startswith(("correcting", "correction")) or bool(
+        re.search(r"[;:,]\s*corrections?$", (title or "").rstrip(". ").lower()) or
+        re.search(r";\s*correction\.?$", (action or "").lower()))
+
+
 def _corrects(el: Any, own: str | None) -> str | None:
     texts = [text_of(x) for x in (el.find(".//SUM"), el.find(".//SUPLINF"), el.find(".//ACT")) if x is not None]
+    return corrects_from(texts, own)
+
+
+def corrects_from(texts: list[str], own: str | None) -> str | None:
+    """The document a correction corrects: an "FR Doc." number other than its own, else the first FR
+    citation (resolved to a document number when the default ruleset knows it)."""
     for t in texts:
         for m in _FRDOC.finditer(t):
             if m.group(1) != own:
@@ -135,7 +158,7 @@ def known_document_for(citation: str) -> str | None:
 def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.date | None = None,
                   previous_page: int | None = None) -> DocumentMeta:
     tag = el.tag if isinstance(el.tag, str) else ""
-    frdoc = el.find(".//FRDOC")
+    frdoc = _find(el, "FRDOC")
     frdoc_text = text_of(frdoc) if frdoc is not None else ""
     m = _FRDOC.search(frdoc_text)
     number = m.group(1) if m else None
@@ -152,11 +175,12 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
         for mm in _RIN.finditer(text_of(r)):
             rins.append(f"{mm.group(1)}-{mm.group(2)}")
     docket = None
-    dep = el.find(".//DEPDOC")
+    dep = _find(el, "PREAMB/DEPDOC")
+    dep = dep if dep is not None else el.find(".//DEPDOC")
     if dep is not None:
         md = _DOCKET.search(text_of(dep))
         docket = md.group(1).replace("\u2013", "-") if md else _clean(text_of(dep).strip("[]"))
-    subject = el.find(".//PREAMB/SUBJECT")
+    subject = _find(el, "PREAMB/SUBJECT")
     if subject is None:
         subject = el.find(".//SUBJECT")
     doc_type = TYPE_BY_TAG.get(tag)
@@ -173,14 +197,13 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
         rin=list(dict.fromkeys(rins)),
         agency_docket=docket,
         cfr_parts=_cfr_parts(el),
-        agency=_clean(text_of(a)) if (a := el.find(".//PREAMB/AGENCY")) is not None else None,
-        subagency=_clean(text_of(s)) if (s := el.find(".//PREAMB/SUBAGY")) is not None else None,
+        agency=_clean(text_of(a)) if (a := _find(el, "PREAMB/AGENCY")) is not None else None,
+        subagency=_clean(text_of(s)) if (s := _find(el, "PREAMB/SUBAGY")) is not None else None,
     )
-    is_correction = tag == "CORRECT" or (action or "").lower().startswith(("correcting", "correction")) or (
-        (meta.title or "").rstrip(". ").lower().endswith("; correction"))
+    correction = tag == "CORRECT" or is_correction(action, meta.title)
     if number and re.match(r"^[A-Z]\d-", number):  # OFR printing correction "C1-2025-00711" of 2025-00711
         meta.corrects = number[3:]
-    elif is_correction:
+    elif correction:
         meta.corrects = _corrects(el, number)
     return meta
 
@@ -195,15 +218,39 @@ def _facts(ex: Extraction, el: Any) -> None:
         ex.warnings.append(f"dates: {type(exc).__name__}: {exc}")
     if ex.document.type in ("Notice", "Presidential Document"):
         return  # notices mention ECCNs but change none
-    for name, fn in (("eccn_changes", ccl.extract_eccn_changes), ("thresholds", ccl.extract_thresholds),
-                     ("license_exceptions", ccl.extract_license_exceptions)):
-        try:
-            setattr(ex, name, fn(el))
-        except Exception as exc:
-            ex.warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+    try:
+        for name, fn in (("eccn_changes", ccl.extract_eccn_changes), ("thresholds", ccl.extract_thresholds),
+                         ("license_exceptions", ccl.extract_license_exceptions)):
+            try:
+                setattr(ex, name, fn(el))
+            except Exception as exc:
+                ex.warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+    finally:
+        ccl.release_blocks()  # built once for the three extractors above; not kept past this document
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Extraction allocates thousands of short-lived objects and no reference cycles (nothing is left for
+    ``gc.collect()`` afterwards); without this, CPython's cyclic collector rescans the long-lived heap
+    (spaCy's vocabulary, the default ruleset) several times per large document. The caller's setting is
+    restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def extract_xml_bytes(data: bytes, source: str, publication_date: dt.date | None = None) -> list[Extraction]:
+    """Every document of an FR XML file (a single document or a daily issue)."""
+    with gc_paused():
+        return _extract_xml_bytes(data, source, publication_date)
+
+
+def _extract_xml_bytes(data: bytes, source: str, publication_date: dt.date | None) -> list[Extraction]:
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=True)
@@ -263,83 +310,13 @@ def _html_text(data: bytes) -> str:
     return str(node.get_text("\n"))
 
 
-_HDR_VOL = re.compile(r"\[Federal Register Volume (\d+), Number \d+ \((\w+day, \w+ \d{1,2}, \d{4})\)\]")
-_HDR_PAGES = re.compile(r"\[Pages? (\d+)(?:-(\d+))?\]")
-_SECTION = re.compile(r"^\s*(AGENCY|ACTION|SUMMARY|DATES|ADDRESSES|FOR FURTHER INFORMATION CONTACT|"
-                      r"SUPPLEMENTARY INFORMATION):", re.M)
-
-
-_RULE_LINE = re.compile(r"^\s*[-=\u2014_]{5,}\s*$", re.M)
-
-
-def _sections(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    marks = list(_SECTION.finditer(text))
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        body = _RULE_LINE.split(text[m.end():end])[0]  # a ---- rule line ends the section
-        out.setdefault(m.group(1), body.strip())
-    return out
-
-
 def extract_text(raw: str, source: str, publication_date: dt.date | None = None,
                  fmt: str = "text") -> list[Extraction]:
-    text = normalise_plain(raw)
-    hdr = _HDR_VOL.search(text)
-    if not hdr and "FR Doc" not in text and "ACTION:" not in text:
-        raise ExtractError(f"{source}: not a parsable document (no Federal Register header, FR Doc line or "
-                           "ACTION: section)")
-    pub = publication_date or (_long_date(hdr.group(2)) if hdr else None) or _date_from_path(source)
-    volume = int(hdr.group(1)) if hdr else _volume_for(pub, None)
-    pages = _HDR_PAGES.search(text)
-    secs = _sections(text)
-    m = _FRDOC.search(text)
-    number = m.group(1) if m else None
-    head = text[: (min(mm.start() for mm in _SECTION.finditer(text)) if _SECTION.search(text) else 2000)]
-    rins = [f"{a}-{b}" for a, b in _RIN.findall(head)]
-    dk = _DOCKET.search(head)
-    parts: list[int] = []
-    for mm in _PARTS.finditer(head):
-        parts.extend(int(n) for n in _NUM.findall(mm.group(2)))
-    title = None
-    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
-    for i, ln in enumerate(lines):
-        if ln.startswith("RIN") and i + 1 < len(lines):
-            title = lines[i + 1]
-            break
-    action = _clean(secs.get("ACTION"))
-    meta = DocumentMeta(document_number=number,
-                        citation=f"{volume} FR {pages.group(1)}" if volume and pages else None,
-                        publication_date=pub, type=_type_from_text(text, action), action=action, title=title,
-                        rin=list(dict.fromkeys(rins)), agency_docket=dk.group(1) if dk else None,
-                        cfr_parts=sorted(set(parts)))
-    ex = Extraction(meta, source=source, format=fmt)
-    from . import ccl, dates
+    """Plain-text renditions (govinfo, PDF-derived, third-party): see :mod:`extraction.textdoc`."""
+    from .textdoc import extract_text as run
 
-    if "DATES" in secs:
-        try:
-            ex.dates = dates.extract_dates_text(secs["DATES"], pub, location="DATES")
-        except Exception as exc:
-            ex.warnings.append(f"dates: {type(exc).__name__}: {exc}")
-    if meta.type == "Rule":
-        try:
-            ex.eccn_changes, ex.thresholds, ex.license_exceptions = ccl.extract_text(text)
-        except Exception as exc:
-            ex.warnings.append(f"ccl: {type(exc).__name__}: {exc}")
-    if action and action.lower().startswith("correct"):
-        meta.corrects = next((x.group(1) for x in _FRDOC.finditer(secs.get("SUMMARY", "")) if x.group(1) != number),
-                             None)
-    return [ex]
-
-
-def _type_from_text(text: str, action: str | None) -> str | None:
-    if "[Rules and Regulations]" in text or (action and "rule" in action.lower() and "proposed" not in action.lower()):
-        return "Rule"
-    if "[Proposed Rules]" in text or (action and "proposed" in action.lower()):
-        return "Proposed Rule"
-    if "[Notices]" in text or (action and "notice" in action.lower()):
-        return "Notice"
-    return None
+    with gc_paused():
+        return run(raw, source, publication_date, fmt)
 
 
 def extract_bytes(data: bytes, source: str, publication_date: dt.date | None = None) -> list[Extraction]:

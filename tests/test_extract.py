@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,98 @@ Correction</SUBJECT></PREAMB><FRDOC>[FR Doc. C1-2025-00711 Filed 2-13-25; 8:45 a
     d = r["document"]
     assert d["document_number"] == "C1-2025-00711" and d["corrects"] == "2025-00711"
     assert d["citation"] == "90 FR 9700" and d["publication_date"] == "2025-02-14" and d["type"] == "Rule"
+
+
+# --------------------------------------------------------------------------- text conventions (trap corpus)
+
+
+@pytest.mark.parametrize(("xml", "text"), [
+    ("<P>trained utilizing 10<SU>26</SU> or more operations</P>", "trained utilizing 10^26 or more operations"),
+    ("<P>5 × 10<SU>25</SU> operations</P>", "5 × 10^25 operations"),
+    ("<P>10<SU>−6</SU></P>", "10^-6"),
+    ("<P>supplement no. 10<SU>2</SU> to part 748</P>", "supplement no. 10 to part 748"),  # a footnote
+    ("<P>see part 10<SU>1</SU> and § 10<SU>3</SU></P>", "see part 10 and § 10"),
+    ("<P>the rule<SU>1</SU> of 2023</P>", "the rule of 2023"),
+    ("<P>greater than 2 GB/s/mm<SU>2</SU>.</P>", "greater than 2 GB/s/mm2."),  # a unit's power
+    ("<P>the system<SU>2</SU> is</P>", "the system is"),
+    ("<P>January <PRTPAGE P=\"5299\"/>16, 2025<FTREF/></P>", "January 16, 2025"),
+    ("<P>a <!-- comment --> b</P>", "a b"),
+])
+def test_superscripts_page_breaks_and_comments(xml: str, text: str) -> None:
+    from lxml import etree
+
+    from extraction.xmltext import text_of
+
+    assert text_of(etree.fromstring(xml)) == text
+
+
+def test_normalise_plain_govinfo_and_pdf_conventions() -> None:
+    from extraction.xmltext import normalise_plain
+
+    t = normalise_plain("x" * 64 + " is extended to \n\n[[Page 5299]]\n\nMarch 14, 2025.\n\nPART 774--THE COMMERCE "
+                        "CONTROL LIST\n\n[[Page 5319]]\n\n0\n28. Add Sec.  740.29 and Sec. Sec. 740.2 and 740.3; RIN "
+                        "0694\u2013AJ90; BIS \u2013 notes")
+    assert "is extended to \nMarch 14, 2025." in t  # the page break is not a paragraph break
+    assert "LIST\n\n \n\n28. Add § 740.29 and §§ 740.2" in t  # the lone "0" bullet line is gone
+    assert "0694-AJ90" in t and "BIS \u2013 notes" in t  # identifiers get hyphens, prose dashes stay
+
+
+PDF_TEXT = """4572Federal Register / Vol. 90, No. 9 / Wednesday, January 15, 2025 / Rules and Regulations
+SUMMARY: BIS adds ECCN 4E091 for models trained with more than 1026 operations.
+DEPARTMENT OF COMMERCE
+Bureau of Industry and Security
+15 CFR Parts 740 and 774
+[Docket No. 250107\u20130007]
+RIN 0694\u2013AJ90
+Framework for Artificial Intelligence
+Diffusion
+AGENCY: Bureau of Industry and Security, Department of Commerce.
+ACTION: Interim final rule; request for comments.
+DATES: This rule is effective January 13. 2025. Comments must be received by BIS no later than May 15,
+Federal Register / Vol. 90, No. 9 / Wednesday, January 15, 2025 / Rules and Regulations 4573
+2025.
+ADDRESSES: Please refer to RIN 0694\u2013AJ90 in all comments; regulations.gov docket number BIS\u20132025\u20130001.
+SUPPLEMENTARY INFORMATION:
+The rule is 45744575published two days later.
+[FR Doc. 2025\u201300636 Filed 1\u201313\u201325; 8:45 am]
+"""
+
+
+def test_pdf_text_running_headers_en_dashes_and_reordered_front_matter(tmp_path: Path) -> None:
+    from extraction.document import extract_path
+
+    f = tmp_path / "doc.txt"
+    f.write_text(PDF_TEXT, encoding="utf-8")
+    [ex] = extract_path(f)
+    d = ex.document
+    assert (d.document_number, d.citation, d.publication_date) == ("2025-00636", "90 FR 4572", dt.date(2025, 1, 15))
+    assert d.type == "Rule" and d.rin == ["0694-AJ90"] and d.agency_docket == "250107-0007"  # not BIS-2025-0001
+    assert d.cfr_parts == [740, 774] and d.title == "Framework for Artificial Intelligence Diffusion"
+    assert [(x.kind, x.date.isoformat()) for x in ex.dates] == [("effective", "2025-01-13"),
+                                                                ("comments_due", "2025-05-15")]
+
+
+def test_glued_page_numbers_are_removed_only_when_they_continue_the_pages() -> None:
+    from extraction.textdoc import _glued_pages, _Pages
+
+    pages = _Pages()
+    out = _glued_pages("4544DEPARTMENT OF COMMERCE\nis 4545published; a TPP of 4800 or more; 3A090; "
+                       "4800TPP\n45814582PART 774\n", pages)
+    assert pages.first == 4544
+    assert out.startswith("DEPARTMENT") and "is published" in out and "\nPART 774" in out
+    assert "4800 or more" in out and "3A090" in out and "4800TPP" in out  # 4800 is past the next page, not one
+
+
+def test_extraction_pauses_the_cyclic_gc_and_restores_it() -> None:
+    import gc
+
+    from extraction.document import gc_paused
+
+    for start in (True, False):
+        (gc.enable if start else gc.disable)()
+        try:
+            with gc_paused():
+                assert not gc.isenabled()
+            assert gc.isenabled() is start
+        finally:
+            gc.enable()

@@ -382,3 +382,135 @@ def test_every_fixture_is_covered() -> None:
     covered = {"2025-00636", "2025-00637", "2023-23055", "2024-28270", "2025-00711", "2025-02655",
                "2025-19846", "2026-00789"}
     assert names <= covered, names - covered
+
+
+# ------------------------------------------------------------------ traps corpus rules, unit by unit
+
+def test_license_requirements_section_and_exception_lines_carry_no_control_thresholds() -> None:
+    root = rule(ccl(
+        "<AMDPAR>21. In Supplement No. 1 to part 774, Category 3, revise ECCN 3A090 to read as follows:</AMDPAR>",
+        '<P><E T="04">3A090 Integrated circuits as follows (see List of Items Controlled).</E></P>',
+        '<P><E T="03">License Requirements</E></P>',
+        '<P><E T="03">License Requirement Note:</E> Applications for 3A090.a items with a ‘total processing '
+        "performance’ less than 21,000 and a total DRAM bandwidth less than 6,500 GB/s will be reviewed "
+        "case-by-case.</P>",
+        '<P><E T="03">List Based License Exceptions (See Part 740 for a Description of All License Exceptions)</E></P>',
+        '<P><E T="03">NAC/ACA:</E> Yes, for items with a ‘total processing performance’ less than 4800.</P>',
+        '<P><E T="03">Items:</E></P>',
+        "<P>a. Integrated circuits having a ‘total processing performance’ of 4800 or more.</P>"))
+    assert facts(root) == {("3A090.a", "tpp", ">=", Decimal(4800), "TPP")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("models trained utilizing 10^26 or more operations", ("training_operations", ">=", Decimal(10) ** 26)),
+    # the superscript lost by a scraper: 10^26, not one thousand and twenty-six
+    ("models trained utilizing 1026 or more “operations.”", ("training_operations", ">=", Decimal(10) ** 26)),
+    ("trained using 5 × 1025 or more operations", ("training_operations", ">=", 5 * Decimal(10) ** 25)),
+    ("a ‘total processing performance’ of 1026 or more", ("tpp", ">=", Decimal(1026))),  # only for operations
+    ("a TPP of not less than 2400", ("tpp", ">=", Decimal(2400))),
+    ("a TPP of no more than 2400", ("tpp", "<=", Decimal(2400))),
+    ("a TPP of more than 2400", ("tpp", ">", Decimal(2400))),
+    ("a TPP of less than or equal to 2400", ("tpp", "<=", Decimal(2400))),
+    ("a TPP ≥ 2400", ("tpp", ">=", Decimal(2400))),
+    ("a memory bandwidth density greater than 2 GB/s per millimeters squared",
+     ("memory_bandwidth_density", ">", Decimal(2))),
+])
+def test_thresholds_in_forms(text: str, expected: tuple[str, str, Decimal]) -> None:
+    from extraction.ccl import thresholds_in
+
+    assert [(p, c, v) for p, c, v, _u, _q in thresholds_in(text)] == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "a theoretical maximum performance greater than 10^20 computational operations (e.g., integer or "
+    "floating-point operations) per second for AI training",  # a rate, not a count of training operations
+    "a cluster performing 10^20 or more operations per second",
+    "processing units, aggregated over all 4800 units",  # "over all" is no comparator for the number
+    "having one or more digital processing units",
+    "moreover 4800 TPP",
+])
+def test_thresholds_in_rejects(text: str) -> None:
+    from extraction.ccl import thresholds_in
+
+    assert thresholds_in(text) == []
+
+
+def test_lettered_sub_instructions_belong_to_their_numbered_instruction() -> None:
+    root = rule(ccl("<AMDPAR>25. Supplement No. 1 to part 774 is amended by:</AMDPAR>",
+                    "<AMDPAR>a. Adding, in Category 3, ECCN 3A090 after ECCN 3A611;</AMDPAR>",
+                    "<AMDPAR>b. Revising, in Category 3, ECCNs 3D001 and 3E001; and</AMDPAR>",
+                    "<AMDPAR>26. In Supplement No. 1 to part 774, remove ECCN 3B090.</AMDPAR>"))
+    assert changes(root) == {("3A090", "added", "25"), ("3D001", "revised", "25"), ("3E001", "revised", "25"),
+                             ("3B090", "removed", "26")}
+
+
+def test_license_exception_introduced_by_an_added_paragraph_or_called_new_by_the_summary() -> None:
+    section = ('<REGTEXT PART="740" TITLE="15"><AMDPAR>10. Section 740.8 is amended by revising the section heading '
+               "and paragraph (b) and by adding paragraph (c) to read as follows:</AMDPAR><SECTION>"
+               "<SECTNO>§ 740.8</SECTNO><SUBJECT>Notified Advanced Computing (NAC) and Advanced Computing "
+               "Authorized (ACA).</SUBJECT><P>(b) <E T=\"03\">Notified Advanced Computing (NAC).</E> ...</P>"
+               "<P>(c) <E T=\"03\">Advanced Computing Authorized (ACA).</E> License Exception ACA ...</P>"
+               "</SECTION></REGTEXT>")
+    got = {(x.code, x.action) for x in extract_license_exceptions(rule(section))}
+    assert got == {("NAC", "revised"), ("ACA", "added")}
+    whole = section.replace("is amended by revising the section heading and paragraph (b) and by adding paragraph "
+                            "(c)", "is revised")
+    assert {(x.code, x.action) for x in extract_license_exceptions(rule(whole))} == {("NAC", "revised"),
+                                                                                       ("ACA", "revised")}
+    told = rule(whole, preamble="BIS revises License Exception NAC and adds a new License Exception Advanced "
+                                "Computing Authorized (ACA).")
+    assert {(x.code, x.action) for x in extract_license_exceptions(told)} == {("NAC", "revised"), ("ACA", "added")}
+
+
+def _all_xml() -> list[Path]:
+    paths = [p for p in (ROOT / "fixtures").rglob("*.xml") if p.is_file()]
+    return paths + ([DAILY] if DAILY.exists() else [])
+
+
+def test_bulk_xslt_blocks_equal_the_python_walk() -> None:
+    """The XSLT that extracts REGTEXT text in bulk and the Python walk (its fallback, and the way elements are
+    found for locations) must agree block for block, on every XML we have, documents of a daily issue too."""
+    from extraction import blocks
+    from extraction.xmltext import element_path
+
+    checked = 0
+    for path in _all_xml():
+        tree = etree.parse(str(path)).getroot()
+        for el in [tree, *tree.iter("RULE", "PRORULE", "NOTICE", "CORRECT")]:
+            doc = blocks._Document(el)
+            if not doc.regtexts:
+                continue
+            fast, slow = blocks._from_xslt(doc), blocks._from_python(doc)
+            assert fast is not None, path
+            assert [[(b.kind, b.text, b.part) for b in g] for g in fast] == \
+                [[(b.kind, b.text, b.part) for b in g] for g in slow], path
+            for g_fast, g_slow in zip(fast, slow, strict=True):
+                for a, b in zip(g_fast, g_slow, strict=True):
+                    assert a.location == element_path(b.el)
+            checked += 1
+    assert checked >= 20
+
+
+def test_bulk_blocks_fall_back_when_the_text_holds_the_separators() -> None:
+    from extraction import blocks
+
+    root = rule(ccl("<AMDPAR>1. In Supplement No. 1 to part 774, revise ECCN 3A090 \ue002 to read:</AMDPAR>",
+                    "<P>3A090 Integrated circuits (see List of Items Controlled).</P>",
+                    "<P>a. A TPP of 4800 or more.</P>"))
+    assert blocks._from_xslt(blocks._Document(root)) is None  # the private-use separator is in the text
+    assert facts(root) == {("3A090.a", "tpp", ">=", Decimal(4800), "TPP")}
+
+
+def test_extract_text_reads_govinfo_sec_and_one_paragraph_per_line() -> None:
+    ch, _th, le = extract_text(GOVINFO)  # "Sec.  740.29" as govinfo prints "§ 740.29"
+    assert [(x.code, x.action, x.section) for x in le] == [("LPP", "added", "740.29")]
+    assert [(c.eccn, c.action) for c in ch] == [("4E091", "added")]
+    flat = ("Accordingly, part 774 is amended as follows:\nPART 774—THE COMMERCE CONTROL LIST\n"
+            "25. In Supplement No. 1 to part 774, Category 4, add ECCN 4E091 after ECCN 4E001 to read as follows:\n"
+            "4E091 “Parameters,” as described in the Technical Notes to this entry, of an artificial intelligence "
+            "model trained utilizing 1026 or more “operations.”\n"
+            "Technical Notes: 1. “Operations” counts every operation used to train the model; the 1026 value is a "
+            "total, not a rate, and models trained with more than 1025 operations are not all controlled.\n")
+    ch, th, _le = extract_text(flat)
+    assert [(c.eccn, c.action, c.instruction) for c in ch] == [("4E091", "added", "25")]
+    assert [(t.eccn, t.comparator, t.value) for t in th] == [("4E091", ">=", Decimal(10) ** 26)]

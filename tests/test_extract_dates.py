@@ -378,3 +378,56 @@ def test_real_2016_daily_issue() -> None:
 def test_module_imports_without_spacy() -> None:
     code = "import sys, extraction.dates; assert 'spacy' not in sys.modules, 'spacy imported eagerly'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ------------------------------------------------------------------------------------------ trap corpus rules
+
+
+def test_extension_scope_drops_the_old_closing_date_clause() -> None:
+    facts = extract_dates_text(
+        "The comment period for the interim final rule published on October 13, 2022 (87 FR 62186), which was "
+        "scheduled to close on December 12, 2022, is extended until January 31, 2023.", D(2022, 12, 7))
+    _check(facts, [("comments_due", "2023-01-31", None, "comment period extended: interim final rule published on "
+                                                        "October 13, 2022 (87 FR 62186)")])
+    assert "which" not in facts[0].scope
+
+
+def test_reopened_comment_period_of_another_rule() -> None:
+    facts = extract_dates_text(
+        "Comments: Comments on this rule must be received by BIS no later than May 19, 2025. The comment period "
+        "for the interim final rule (89 FR 80080, October 2, 2024), which closed on November 1, 2024, is reopened "
+        "until April 18, 2025.", D(2025, 3, 19))
+    _check(facts, [("comments_due", "2025-05-19", None, "whole rule"),
+                   ("comments_due", "2025-04-18", None, "comment period reopened: interim final rule (89 FR 80080")])
+
+
+def test_suplinf_sentences_about_another_rule_are_not_facts_of_this_document() -> None:
+    """A briefing notice restates the rule's dates in its background ("The interim final rule is effective ...");
+    only "This rule ..." sentences describe the document itself."""
+    notice = etree.fromstring(
+        "<NOTICE><PREAMB><DATES><P>The briefing will be held on November 1, 2023.</P></DATES></PREAMB><SUPLINF>"
+        '<HD SOURCE="HD1">Background</HD><P>The interim final rule is effective November 17, 2023, and comments on '
+        "it are due by December 18, 2023.</P></SUPLINF></NOTICE>")
+    assert extract_dates(notice, D(2023, 10, 27)) == []
+    rule = _rule("<P>Comments must be received by March 14, 2025.</P>",
+                 supl="<P>This rule is effective February 1, 2025, the date of its release.</P>")
+    assert [(f.kind, f.date) for f in extract_dates(rule, D(2025, 2, 3))] == [
+        ("comments_due", D(2025, 3, 14)), ("effective", D(2025, 2, 1))]
+
+
+def test_relative_compliance_dates_with_a_publication_date_in_another_year() -> None:
+    facts = extract_dates_text(
+        "Compliance dates: Compliance with the revisions to § 748.15 made by this rule is required 120 days after "
+        "the date of publication in the Federal Register. Compliance with paragraphs (d)(2) and (d)(3) of "
+        "supplement no. 8 to part 748 is required 365 days after the date of publication in the Federal Register.",
+        D(2024, 12, 5))
+    _check(facts, [("compliance", "2025-04-04", None, "revisions to § 748.15"),
+                   ("compliance", "2025-12-05", None, "paragraphs (d)(2) and (d)(3)")])
+
+
+def test_suspension_until_gives_a_window_and_no_separate_return_date() -> None:
+    facts = extract_dates_text(
+        "Suspension period: Note 1 to 3A090.a is suspended from March 3, 2026, until March 3, 2027. Unless BIS "
+        "extends the suspension, Note 1 to 3A090.a applies again on March 3, 2027, without further action.",
+        D(2026, 3, 5))
+    _check(facts, [("effective", "2026-03-03", "2027-03-03", "suspension period (window ends 'until'")])

@@ -1,0 +1,276 @@
+"""Regulatory text as a list of blocks: the amendatory instructions, section headings, headings and paragraphs
+of each ``REGTEXT`` (FR XML) or of the amendment part of a plain-text rendition.
+
+Why a module of its own: the three CCL extractors (ECCN changes, thresholds, license exceptions) read the same
+blocks, so they are built once per document; and building them is most of the cost of extraction.
+
+XML: one XSLT pass (libxslt, in C) prints every block's kind and text for the whole document, with the
+contents of ``<SU>`` *marked*; :func:`~extraction.xmltext.resolve_superscripts` then decides exponent vs
+footnote vs unit power, so the rule lives in one place. Walking the tree from Python instead cost a few
+microseconds per element, more than everything else together. Elements are looked up only for blocks that
+yield a fact (their location is the element's XPath), by :func:`_walk`, which follows the same traversal and
+is also the fallback when XSLT is not available.
+
+Traversal: ``AMDPAR``, ``P``, ``FP`` and ``HD`` are blocks (not entered); ``SECTION`` is a block (its
+``SECTNO`` and ``SUBJECT``) and is entered; ``AUTH``, ``GPOTABLE``, ``FTNT``, ``GPH`` and ``MATH`` are skipped;
+any other element is entered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .xmltext import SU_CLOSE, SU_OPEN, element_path, normalise_plain, resolve_superscripts, text_of
+
+__all__ = ["Block", "document_blocks", "text_blocks"]
+
+SKIP = frozenset({"AUTH", "GPOTABLE", "FTNT", "GPH", "MATH"})
+_KIND = {"AMDPAR": "amdpar", "P": "p", "FP": "p", "HD": "hd", "SECTION": "section"}
+_RT, _SEP, _BLK, _HEAD = "\ue000", "\ue001", "\ue002", "\ue005"  # private-use separators in the XSLT output
+
+_XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:template match="/">
+    <xsl:for-each select="//REGTEXT">
+      <xsl:text>{_RT}</xsl:text><xsl:value-of select="@PART"/><xsl:text>{_SEP}</xsl:text>
+      <xsl:value-of select="@TITLE"/><xsl:apply-templates select="*" mode="walk"/>
+    </xsl:for-each>
+  </xsl:template>
+  <xsl:template match="AUTH|GPOTABLE|FTNT|GPH|MATH|SECTNO|SUBJECT" mode="walk"/>
+  <xsl:template match="AMDPAR|P|FP|HD" mode="walk">
+    <xsl:text>{_BLK}</xsl:text><xsl:value-of select="local-name()"/><xsl:text>{_SEP}</xsl:text>
+    <xsl:apply-templates mode="text"/>
+  </xsl:template>
+  <xsl:template match="SECTION" mode="walk">
+    <xsl:text>{_BLK}SECTION{_SEP}</xsl:text><xsl:value-of select="count(SECTNO|SUBJECT)"/>
+    <xsl:for-each select="SECTNO|SUBJECT"><xsl:text>{_HEAD}</xsl:text><xsl:apply-templates mode="text"/></xsl:for-each>
+    <xsl:apply-templates select="*" mode="walk"/>
+  </xsl:template>
+  <xsl:template match="*" mode="walk"><xsl:apply-templates select="*" mode="walk"/></xsl:template>
+  <xsl:template match="PRTPAGE|FTREF|GPH|GID|MATH" mode="text"/>
+  <xsl:template match="SU" mode="text">
+    <xsl:text>{SU_OPEN}</xsl:text><xsl:value-of select="."/><xsl:text>{SU_CLOSE}</xsl:text>
+  </xsl:template>
+  <xsl:template match="comment()|processing-instruction()" mode="text"/>
+</xsl:stylesheet>"""
+
+
+@dataclass(eq=False, slots=True)
+class Block:
+    kind: str  # amdpar | p | section | hd
+    text: str
+    loc: str | None  # "paragraph 14" (plain text); None: the XPath of the element, found when a fact needs it
+    part: str | None
+    el: Any = None
+    doc: _Document | None = None
+    index: tuple[int, int] = (0, 0)  # (REGTEXT, block) position, to find ``el`` when it is needed
+
+    @property
+    def location(self) -> str:
+        if self.loc is None:
+            if self.el is None and self.doc is not None:
+                self.el = self.doc.element(*self.index)
+            self.loc = element_path(self.el) if self.el is not None else ""
+        return self.loc
+
+
+def _tag(el: Any) -> str:
+    t = getattr(el, "tag", None)
+    return t.rsplit("}", 1)[-1] if isinstance(t, str) else ""
+
+
+def _walk(el: Any) -> Iterator[tuple[str, Any]]:
+    """(kind, element) of the blocks under ``el``, in document order (see the module docstring)."""
+    for child in el:
+        tag = _tag(child)
+        if not tag or tag in SKIP or tag in ("SECTNO", "SUBJECT"):
+            continue
+        kind = _KIND.get(tag)
+        if kind is not None:
+            yield kind, child
+        if kind is None or kind == "section":
+            yield from _walk(child)
+
+
+def _python_text(kind: str, el: Any) -> str:
+    if kind == "section":
+        return " ".join(text_of(c) for c in el if _tag(c) in ("SECTNO", "SUBJECT"))
+    return text_of(el)
+
+
+class _Document:
+    """The REGTEXTs of one document and, lazily, their block elements."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.regtexts = list(root.iter("REGTEXT"))
+        self._elements: dict[int, list[Any]] = {}
+
+    def element(self, rt: int, k: int) -> Any:
+        if rt not in self._elements:
+            if k < 4:  # the instruction at the top of a REGTEXT: no need to list the rest
+                found = next(itertools.islice(_walk(self.regtexts[rt]), k, None), None)
+                return found[1] if found else None
+            self._elements[rt] = [el for _kind, el in _walk(self.regtexts[rt])]
+        els = self._elements[rt]
+        return els[k] if k < len(els) else None
+
+
+@lru_cache(maxsize=1)
+def _transform() -> Any:
+    from lxml import etree
+
+    return etree.XSLT(etree.XML(_XSLT), access_control=etree.XSLTAccessControl.DENY_ALL)
+
+
+def _collapse(text: str) -> str:
+    """``" ".join(text.split())``, skipped when it would change nothing: a stripped text that is printable
+    (Python counts newlines, tabs, no-break and other Unicode spaces as not printable) and has no double
+    space has nothing to collapse. Most paragraphs are single lines of text."""
+    text = text.strip()
+    return text if text.isprintable() and "  " not in text else " ".join(text.split())
+
+
+def _norm(marked: str) -> str:
+    """Collapsed whitespace, then superscripts decided on that text, as :func:`~extraction.xmltext.text_of`
+    does."""
+    marked = _collapse(marked)
+    return " ".join(resolve_superscripts(marked).split()) if SU_OPEN in marked else marked
+
+
+def _from_xslt(doc: _Document) -> list[list[Block]] | None:
+    out = str(_transform()(doc.root))
+    groups = out.split(_RT)[1:]
+    if len(groups) != len(doc.regtexts) or out.count(SU_OPEN) != out.count(SU_CLOSE):
+        return None  # the document's own text holds our private-use separators: do it the slow way
+    # (a stray separator inside a block's text is caught below: every item must be "<name><_SEP><text>")
+    result: list[list[Block]] = []
+    for i, group in enumerate(groups):
+        head, *items = group.split(_BLK)
+        part, _, title = head.partition(_SEP)  # attribute values: whitespace kept as written, then stripped
+        if title.strip() not in ("", "15"):
+            continue
+        part_ = part.strip() or None
+        blocks: list[Block] = []
+        append = blocks.append
+        for k, item in enumerate(items):
+            name, sep, raw = item.partition(_SEP)
+            if not sep or name not in _KIND or _SEP in raw:
+                return None  # a separator inside the document's own text: do it the slow way
+            if name == "SECTION":
+                count, *heads = raw.split(_HEAD)
+                if not count.strip().isdigit() or int(count) != len(heads):
+                    return None
+                append(Block("section", " ".join(_norm(h) for h in heads), None, part_, None, doc, (i, k)))
+                continue
+            text = _collapse(raw)
+            if SU_OPEN in text:
+                text = _norm(text)
+            append(Block(_KIND.get(name, "p"), text, None, part_, None, doc, (i, k)))
+        result.append(blocks)
+    return result
+
+
+def _from_python(doc: _Document) -> list[list[Block]]:
+    result: list[list[Block]] = []
+    for rt in doc.regtexts:
+        if rt.get("TITLE") not in (None, "", "15"):
+            continue
+        part = (rt.get("PART") or "").strip() or None
+        result.append([Block(kind, _python_text(kind, el), None, part, el) for kind, el in _walk(rt)])
+    return result
+
+
+def document_blocks(root: Any) -> list[list[Block]]:
+    """The blocks of every title-15 REGTEXT of ``root`` (a document, or a daily issue's document element)."""
+    doc = _Document(root)
+    if not doc.regtexts:
+        return []
+    try:
+        from_xslt = _from_xslt(doc)
+    except Exception:  # libxslt unavailable or refusing the input: same result, slower
+        from_xslt = None
+    return from_xslt if from_xslt is not None else _from_python(doc)
+
+
+# -------------------------------------------------------------------------------------------- plain text
+
+_START = re.compile(r"amended\s+as\s+follows|making\s+the\s+following\s+correcting\s+amendments|"
+                    r"^\s*PART\s+\d+\s*[—-]", re.I | re.M)
+_PART_HD = re.compile(r"^\s*PART\s+(\d+)\s*(?:—|--|-)", re.I)
+_SU_TEXT = re.compile(r"<su>\s*(-?\d{1,3})\s*</su>|<sup>\s*(-?\d{1,3})\s*</sup>", re.I)
+INSTRUCTION = re.compile(r"^\s*(\d+[a-z]?)\s*\.\s+")
+# a line that starts a paragraph of regulatory text (instruction, section, ECCN heading, item, note, ...)
+_PARA_START = re.compile(
+    r"^[ \t]*(?:\d{1,3}[a-z]?\.[ \t]+[A-Z]|[a-z]\.[ \t]+[A-Z]|[a-z](?:\.(?:\d{1,2}|[a-z]))+\.[ \t]|§|PART[ \t]+\d"
+    r"|Supplement[ \t]+No\.|\d[A-E]\d{3}[ \t]|(?:Technical[ \t]+)?Notes?\b|\*[ \t]*\*[ \t]*\*|\([a-z0-9]{1,4}\)[ \t]"
+    r"|License[ \t]+Requirements?|Reason[ \t]+for[ \t]+Control|List[ \t]+Based|List[ \t]+of[ \t]+Items"
+    r"|Related[ \t]+(?:Controls|Definitions)|Items:|Authority:|[A-Z]{2,4}(?:/[A-Z]{2,4})*:[ \t])")
+_LONG_LINE = 160
+
+
+def _paragraphs(body: str) -> list[str]:
+    """Paragraphs of plain text. govinfo wraps lines at ~72 characters and separates paragraphs by blank
+    lines or indentation; renderings that drop the XML tags print one paragraph per (long) line; PDF text
+    may have neither, so a line that follows a finished sentence and starts like a paragraph of regulatory
+    text (an instruction, a section, an ECCN heading, an item, a note) starts a new one."""
+    lines = body.splitlines()
+    if lines and max(len(ln) for ln in lines) > _LONG_LINE:
+        return lines
+    out: list[str] = []
+    for chunk in re.split(r"\n\s*\n|\n(?=[ \t]{2,}\S)", body):
+        cur: list[str] = []
+        for ln in chunk.split("\n"):
+            if cur and re.search(r"[.:;]\s*$", cur[-1]) and _PARA_START.match(ln):
+                out.append("\n".join(cur))
+                cur = []
+            cur.append(ln)
+        out.append("\n".join(cur))
+    return out
+
+
+def _instruction_part(para: str, part: str | None) -> str | None:
+    """The CFR part an instruction amends: the running PART heading unless the instruction names another."""
+    ipart = part
+    pm = re.search(r"\bpart\s+(\d{3})\b", para, re.I)
+    if pm and (ipart is None or not re.search(rf"\bpart\s+{ipart}\b", para)):
+        ipart = pm.group(1) if re.search(r"supplement|§|section", para, re.I) else ipart
+    sm = re.search(r"§§?\s*(\d{3})\.\d+", para)
+    return sm.group(1) if sm else ipart
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Blocks of the amendment part ("... are amended as follows:") of a plain-text rendition."""
+    t = normalise_plain(text)
+    t = re.sub(r"(?<![\d.,])10\s*<(su|sup)>\s*(-?\d{1,3})\s*</\1>", r"10^\2", t, flags=re.I)
+    t = _SU_TEXT.sub("", t)
+    t = re.sub(r"<[^>]{1,40}>", " ", t)
+    m = _START.search(t)
+    if not m:
+        return []
+    body = t[m.end():] if not m.group(0).lstrip().upper().startswith("PART") else t[m.start():]
+    blocks: list[Block] = []
+    part: str | None = None
+    for idx, chunk in enumerate(_paragraphs(body)):
+        para = re.sub(r"\s+", " ", chunk).strip()
+        if not para:
+            continue
+        loc = f"paragraph {idx + 1}"
+        pm = _PART_HD.match(para)
+        if pm:
+            part = pm.group(1)
+            blocks.append(Block("hd", para, loc, part))
+        elif INSTRUCTION.match(para) and re.search(r"\b(amend\w*|add\w*|revis\w*|remov\w*|reserv\w*|authority)\b",
+                                                   para, re.I):
+            part = _instruction_part(para, part) or part
+            blocks.append(Block("amdpar", para, loc, part))
+        elif re.match(r"^§\s*\d{3}\.\d+\s", para):
+            blocks.append(Block("section", para, loc, part))
+        else:
+            blocks.append(Block("p", para, loc, part))
+    return blocks
