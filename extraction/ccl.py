@@ -34,6 +34,7 @@ The paragraphs themselves come from :mod:`extraction.blocks`, built once per doc
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -124,7 +125,9 @@ def _events(text: str) -> list[_Event]:
     matches = _matcher()(doc)
     if not matches:
         return []
-    toks = [(text[i:i + n], bool(p)) for i, n, p in doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist()]
+    arr = doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist()
+    toks = [(text[i:i + n], bool(p)) for i, n, p in arr]
+    starts = [row[0] for row in arr]
     strings = doc.vocab.strings
     out: list[tuple[int, _Event]] = []
     for match_id, start, _end in matches:
@@ -137,8 +140,43 @@ def _events(text: str) -> list[_Event]:
         prev2 = words[-2] if len(words) > 1 else ""
         value = tok.rstrip(".") if kind == "ECCN" else (tok.lower() if kind != "PARA" else tok)
         out.append((start, _Event(kind, value, prev, prev2)))
+    have = {start for start, e in out if e.kind == "PARA"}
+    for label, at in _bare_paragraphs(text):
+        i = bisect_right(starts, at) - 1
+        if i < 0 or i in have:
+            continue
+        words = [w.lower() for w, punct in toks[max(0, i - 3):i] if not punct]
+        out.append((i, _Event("PARA", "." + label, words[-1] if words else "",
+                              words[-2] if len(words) > 1 else "")))
     out.sort(key=lambda p: p[0])
     return [e for _, e in out]
+
+
+# "revising paragraph a.1 and adding paragraph d", "removing paragraphs b.1 and b.2": CCL paragraphs named
+# without their leading dot, only right after "paragraph(s)" (CFR paragraphs are written "(a)(2)")
+_PARA_LABEL = r"\.?[a-z](?:\.[a-z0-9]+)*(?![\w(])"
+_BARE_PARAS = re.compile(rf"\bparagraphs?\s+({_PARA_LABEL}(?:\s*(?:,\s*and|,\s*or|,|and|or)\s+{_PARA_LABEL})*)")
+_ONE_PARA = re.compile(r"(?<![\w.])" + _PARA_LABEL)
+
+
+_LIST_END = re.compile(r"\s*(?:[,.;:)]|$|(?:and|or|to|of|in|is|are|as|with)\b)")
+
+
+def _bare_paragraphs(text: str) -> list[tuple[str, int]]:
+    """(label without its dot, character offset) of every CCL paragraph named after "paragraph(s)". A bare
+    one-letter label later in a list must end the item ("paragraph .c and a Technical Note": "a" is the
+    article, not paragraph a)."""
+    out = []
+    for m in _BARE_PARAS.finditer(text):
+        for k, p in enumerate(_ONE_PARA.finditer(m.group(1))):
+            raw = p.group(0)
+            label = raw.lstrip(".").rstrip(".")
+            if not label:
+                continue
+            if k > 0 and "." not in raw and not _LIST_END.match(text, m.start(1) + p.end()):
+                break
+            out.append((label, m.start(1) + p.start()))
+    return out
 
 
 # --------------------------------------------------------------------------------------- ECCN changes

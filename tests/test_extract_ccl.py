@@ -514,3 +514,26 @@ def test_extract_text_reads_govinfo_sec_and_one_paragraph_per_line() -> None:
     ch, th, _le = extract_text(flat)
     assert [(c.eccn, c.action, c.instruction) for c in ch] == [("4E091", "added", "25")]
     assert [(t.eccn, t.comparator, t.value) for t in th] == [("4E091", ">=", Decimal(10) ** 26)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("4. In Supplement No. 1 to part 774, Category 3, ECCN 3A090 is amended by revising paragraph a.1 and adding "
+     "paragraph d to read as follows:", [("3A090.a.1", "revised"), ("3A090.d", "added")]),
+    ("5. In Supplement No. 1 to part 774, Category 4, ECCN 4A090 is amended by removing paragraph b.",
+     [("4A090.b", "removed")]),
+    ("5. ECCN 4A090 is amended by removing paragraphs b.1, b.2, and b.3.",
+     [("4A090.b.1", "removed"), ("4A090.b.2", "removed"), ("4A090.b.3", "removed")]),
+    ("5. ECCN 4A090 is amended by removing paragraphs b.1 and b.2 and revising paragraph .c.",
+     [("4A090.b.1", "removed"), ("4A090.b.2", "removed"), ("4A090.c", "revised")]),
+    # "a" is the article here, not paragraph a
+    ("32. In Supplement No. 1 to part 774, ECCN 3A090 is amended by adding paragraph .c and a Technical Note to "
+     "paragraph .c, to read as follows:", [("3A090.c", "added")]),
+    # a CFR paragraph is not an ECCN paragraph
+    ("7. Section 740.8 is amended by revising paragraph (a)(2) to read as follows:", []),
+])
+def test_paragraphs_named_without_their_dot(text: str, expected: list[tuple[str, str]]) -> None:
+    """BIS names CCL paragraphs both ".c" and "a.1"/"d": a removal of paragraph b must not remove the ECCN."""
+    from extraction.ccl import parse_instruction
+
+    got = [(e, a) for e, a, _c in parse_instruction(text) if e != "3A090"]
+    assert got == expected

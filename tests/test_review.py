@@ -131,35 +131,39 @@ def test_correction_reject_and_errors(run: Run, ws: Path) -> None:
 
 
 def test_auto_approve_is_off_by_default_and_configurable(run: Run, ws: Path, tmp_path: Path) -> None:
-    ex = tmp_path / "rule.json"
-    p = run("extract", str(RULE), "--publication-date", "2027-03-02", "--json")
-    ex.write_text(ok(p), encoding="utf-8")
-    assert "auto-approved" not in ok(run("propose", str(ex), cwd=ws))
-    assert ok(run("review", "list", cwd=ws)).startswith("#1  pending")
+    def extracted(path: Path, published: str) -> Path:
+        out = tmp_path / f"{path.stem}-{published}.json"
+        out.write_text(ok(run("extract", str(path), "--publication-date", published, "--json")), encoding="utf-8")
+        return out
 
+    assert "auto-approved" not in ok(run("propose", str(extracted(RULE, "2027-03-02")), cwd=ws))
+    assert ok(run("review", "list", cwd=ws)).startswith("#1  pending")
     cfg = ws / "regwatch.toml"
     text = cfg.read_text(encoding="utf-8")
     assert "auto_approve = false" in text  # documented in the template, off
     cfg.write_text(text.replace("auto_approve = false", "auto_approve = true")
-                   .replace("auto_approve_min_confidence = 0.9", "auto_approve_min_confidence = 0.99"),
+                   .replace("auto_approve_min_confidence = 0.9", "auto_approve_min_confidence = 0.5"),
                    encoding="utf-8")
-    ok(run("review", "reject", "1", "--as", "Jane Doe", "--note", "testing auto-approve", cwd=ws))
-    # a different proposal for the same document (another publication date changes the declaration)
-    p = run("extract", str(RULE), "--publication-date", "2027-03-03", "--json")
-    ex.write_text(ok(p), encoding="utf-8")
-    out = ok(run("propose", str(ex), cwd=ws))
-    assert "auto-approved" not in out and "#2  2027-04410" in out  # below the 0.99 floor: waits for a person
+    # the rule's proposal holds a skeleton for the new 3A090.d: flagged, so it always waits for a person
+    out = ok(run("propose", str(extracted(RULE, "2027-03-03")), cwd=ws))
+    assert "#2  2027-04410" in out and "auto-approved" not in out
+    assert json.loads(ok(run("review", "show", "1", "--json", cwd=ws)))["status"] == "superseded"
+    ok(run("review", "approve", "2", "--as", "Jane Doe", cwd=ws))
+    # the correction has no flagged item: approved at once, the approver recorded as such
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("auto_approve_min_confidence = 0.5",
+                                                          "auto_approve_min_confidence = 0.99"), encoding="utf-8")
+    fix = extracted(CORRECTION, "2027-03-12")
+    out = ok(run("propose", str(fix), cwd=ws))
+    assert "#3  2027-05120" in out and "auto-approved" not in out  # below the 0.99 floor: waits
+    ok(run("review", "reject", "3", "--as", "Jane Doe", "--note", "testing auto-approve", cwd=ws))
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("auto_approve_min_confidence = 0.99",
                                                           "auto_approve_min_confidence = 0.5"), encoding="utf-8")
-    p = run("extract", str(RULE), "--publication-date", "2027-03-04", "--json")
-    ex.write_text(ok(p), encoding="utf-8")
-    out = ok(run("propose", str(ex), cwd=ws))
-    assert "#3  auto-approved as version" in out
+    out = ok(run("propose", str(extracted(CORRECTION, "2027-03-13")), cwd=ws))
+    assert "#4  auto-approved as version" in out
     log = json.loads(ok(run("rules", "log", "--json", cwd=ws)))
-    assert log[0]["approver"] == "regwatch auto-approve"
-    j = json.loads(ok(run("review", "show", "3", "--json", cwd=ws)))
+    assert log[0]["approver"] == "regwatch auto-approve" and log[1]["approver"] == "Jane Doe"
+    j = json.loads(ok(run("review", "show", "4", "--json", cwd=ws)))
     assert j["status"] == "approved" and "auto-approved" in j["note"]
-    assert json.loads(ok(run("review", "show", "2", "--json", cwd=ws)))["status"] == "superseded"
 
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("auto_approve_min_confidence = 0.5",
                                                           "auto_approve_min_confidence = 2"), encoding="utf-8")
