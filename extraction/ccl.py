@@ -154,9 +154,9 @@ def _events(text: str) -> list[_Event]:
 
 # "revising paragraph a.1 and adding paragraph d", "removing paragraphs b.1 and b.2": CCL paragraphs named
 # without their leading dot, only right after "paragraph(s)" (CFR paragraphs are written "(a)(2)")
-_PARA_LABEL = r"\.?[a-z](?:\.[a-z0-9]+)*(?![\w(])"
-_BARE_PARAS = re.compile(rf"\bparagraphs?\s+({_PARA_LABEL}(?:\s*(?:,\s*and|,\s*or|,|and|or)\s+{_PARA_LABEL})*)")
-_ONE_PARA = re.compile(r"(?<![\w.])" + _PARA_LABEL)
+_CCL_PARA = r"\.?[a-z](?:\.[a-z0-9]+)*(?![\w(])"
+_BARE_PARAS = re.compile(rf"\bparagraphs?\s+({_CCL_PARA}(?:\s*(?:,\s*and|,\s*or|,|and|or)\s+{_CCL_PARA})*)")
+_ONE_PARA = re.compile(r"(?<![\w.])" + _CCL_PARA)
 
 
 _LIST_END = re.compile(r"\s*(?:[,.;:)]|$|(?:and|or|to|of|in|is|are|as|with)\b)")
