@@ -485,6 +485,7 @@ from .cli_bundle import verify_bundle  # noqa: E402
 from .cli_compile import compile_  # noqa: E402
 from .cli_crawl import crawl, documents  # noqa: E402
 from .cli_extract import evaluate, extract  # noqa: E402
+from .cli_report import diff  # noqa: E402
 from .cli_review import propose, review  # noqa: E402
 from .cli_schedule import run, schedule  # noqa: E402
 
@@ -498,6 +499,7 @@ main.add_command(propose)
 main.add_command(review)
 main.add_command(compile_)
 main.add_command(verify_bundle)
+main.add_command(diff)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,7 +6,10 @@ by the JSON Schema in ``docs/inventory.schema.json`` (:func:`inventory_json_sche
 Numbers stay exact :class:`~decimal.Decimal` from the text of the file to the rules: JSON is parsed with
 ``parse_float=Decimal``, YAML floats are rebuilt from their source text, and numeric-looking strings
 (``"1e26"``, ``"10^26"``, ``"5 x 10^25"``, ``"26,900,000"``) go through :func:`rulesdsl.numbers.to_decimal`.
-Every problem is an :class:`InventoryError` with a one-line ``FILE:ROW:FIELD: message``.
+Derived attributes (a 6ND estimate of training operations, performance and memory-bandwidth densities) and
+the intervals of uncertain values (``X_uncertainty`` or ``X_low`` / ``X_high``; a 6ND estimate is +-50% unless
+the row says otherwise) are added after model inheritance; the diff report flags an interval that straddles a
+control threshold. Every problem is an :class:`InventoryError` with a one-line ``FILE:ROW:FIELD: message``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ from .numbers import NumberFormatError, to_decimal
 
 __all__ = [
     "ATTRIBUTE_PATTERN",
+    "BOUND_SUFFIXES",
+    "CLEARANCE_KEYS",
     "COUNTRY_PATTERN",
+    "DEFAULT_6ND_UNCERTAINTY",
     "ECCN_PATTERN",
     "EXTENSION_PREFIX",
     "KIND_PATTERN",
@@ -78,6 +84,15 @@ _NOT_ATTRIBUTES: Final = frozenset({*ROW_FIELDS, "attributes"})
 LICENSE_FIELDS: Final = ("eccn", "number", "countries", "valid_from", "valid_through")
 #: Asset kinds for which ``performance_density`` is derived from ``tpp`` / ``die_area_mm2``.
 DENSITY_KINDS: Final = frozenset({"ic", "computer"})
+#: Asset kinds for which ``memory_bandwidth_density`` is derived from ``memory_bandwidth`` / ``package_area_mm2``.
+MEMORY_DENSITY_KINDS: Final = frozenset({"ic", "hbm"})
+#: Relative uncertainty given to a 6ND estimate of ``training_operations`` when the row states none (+-50%:
+#: the approximation ignores attention, re-computation and repeated epochs, and token counts are rounded).
+DEFAULT_6ND_UNCERTAINTY: Final = Decimal("0.5")
+#: ``X_uncertainty`` (relative, 0..1) or ``X_low`` / ``X_high`` give any numeric attribute ``X`` an interval.
+BOUND_SUFFIXES: Final = ("_uncertainty", "_low", "_high")
+#: Clearance of a repository row (read by the git hooks target): words, or a list of words in YAML/JSON.
+CLEARANCE_KEYS: Final = ("cleared_eccns", "cleared_refs", "cleared_pushers")
 #: Significant digits of a derived ``performance_density`` (rounded half-even).
 DENSITY_PRECISION: Final = 28
 
@@ -87,6 +102,7 @@ _ATTR_RE = re.compile(ATTRIBUTE_PATTERN)
 _DATE_RE = re.compile(DATE_PATTERN)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _LIST_SPLIT_RE = re.compile(r"[;,]")
+_WORDS_SPLIT_RE = re.compile(r"[\s,;]+")
 _TRUE_WORDS: Final = frozenset({"true", "yes"})
 _FALSE_WORDS: Final = frozenset({"false", "no"})
 _FLAG_WORDS: Final = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -640,6 +656,11 @@ def _add_attribute(attrs: dict[str, AttributeValue], key: str, value: object, lo
         raise loc.err(key, f"{key} applies to people (kind person), not to a {kind} row")
     if not _ATTR_RE.match(key):
         raise loc.err(key, f"invalid attribute name {_show(key)}: use letters, digits, '_' and '-'")
+    if key in CLEARANCE_KEYS:
+        words = _clearance(value, loc, key, kind)
+        if words:
+            attrs[key] = words
+        return
     if from_csv and isinstance(value, str):
         try:
             typed: AttributeValue | None = _csv_typed(value)
@@ -649,6 +670,31 @@ def _add_attribute(attrs: dict[str, AttributeValue], key: str, value: object, lo
         typed = _attribute_value(value, loc, key)
     if typed is not None:
         attrs[key] = typed
+
+
+def _clearance(value: object, loc: _Loc, key: str, kind: str) -> str:
+    """``cleared_eccns: [4E091, 3A090]`` or ``"4E091 3A090"`` (``;``/``,`` also separate): one space-separated
+    string, the shape the git hooks target reads. ECCNs are checked here, where the row is known."""
+    if kind != "repository":
+        raise loc.err(key, f"{key} is the clearance of a repository row (kind repository), not of a {kind} row")
+    if value is None:
+        return ""
+    items: list[tuple[str, str]] = []
+    if isinstance(value, str):
+        items = [(key, w) for w in _WORDS_SPLIT_RE.split(value) if w]
+    elif isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            if not isinstance(item, str):
+                raise loc.err(f"{key}[{i}]", f"expected text, got {_describe(item)}{_quote_hint(item)}")
+            items += [(f"{key}[{i}]", w) for w in _WORDS_SPLIT_RE.split(item) if w]
+    else:
+        raise loc.err(key, f"{key} must be words or a list of words, got {_describe(value)}{_quote_hint(value)}")
+    for field, word in items:
+        if _CONTROL_RE.search(word):
+            raise loc.err(field, f"{_show(word)} contains a control character")
+        if key == "cleared_eccns" and word != "*" and not _ECCN_RE.match(word):
+            raise loc.err(field, f"invalid ECCN {_show(word)} in cleared_eccns: expected e.g. 4E091, 3A090.a or '*'")
+    return " ".join(w for _, w in items)
 
 
 def _person(data: dict[str, Any], loc: _Loc, row_id: str) -> _RawPerson:
@@ -686,7 +732,7 @@ def _number(attrs: Mapping[str, AttributeValue], key: str, loc: _Loc, why: str, 
 
 
 def _derive(raw: _RawAsset, attrs: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
-    """Add ``training_operations`` (6ND) and ``performance_density`` when they can be derived. Mutates."""
+    """Add what can be derived (6ND training operations, densities, intervals of uncertain values). Mutates."""
     if "training_operations" not in attrs and "parameters" in attrs and "tokens" in attrs:
         why = "to estimate training_operations = 6 x parameters x tokens"
         n = _number(attrs, "parameters", raw.loc, why, "parameters" not in raw.attrs)
@@ -694,17 +740,77 @@ def _derive(raw: _RawAsset, attrs: dict[str, AttributeValue]) -> dict[str, Attri
         with localcontext(_EXACT):
             attrs["training_operations"] = to_decimal(6 * n * d)
         attrs["training_operations_estimated"] = True
-    if (raw.kind in DENSITY_KINDS and "performance_density" not in attrs
-            and "tpp" in attrs and "die_area_mm2" in attrs):
-        why = "to derive performance_density = tpp / die_area_mm2"
-        tpp = _number(attrs, "tpp", raw.loc, why, "tpp" not in raw.attrs)
-        area = _number(attrs, "die_area_mm2", raw.loc, why, "die_area_mm2" not in raw.attrs)
-        if area <= 0:
-            raise raw.loc.err("die_area_mm2", f"die_area_mm2 must be positive {why}, got {area}")
-        with localcontext(_DENSITY_CTX):
-            density = tpp / area
-        attrs["performance_density"] = _exact_decimal(density)
+        if not any(f"training_operations{s}" in attrs for s in BOUND_SUFFIXES):
+            attrs["training_operations_uncertainty"] = DEFAULT_6ND_UNCERTAINTY
+    _ratio(raw, attrs, DENSITY_KINDS, "performance_density", "tpp", "die_area_mm2")
+    _ratio(raw, attrs, MEMORY_DENSITY_KINDS, "memory_bandwidth_density", "memory_bandwidth", "package_area_mm2")
+    if any(k.endswith(BOUND_SUFFIXES) for k in attrs):
+        _intervals(raw, attrs)
     return attrs
+
+
+def _ratio(raw: _RawAsset, attrs: dict[str, AttributeValue], kinds: frozenset[str], out: str, num: str,
+           den: str) -> None:
+    """``out = num / den`` to 28 significant digits, for rows of ``kinds`` that give both and not ``out``."""
+    if raw.kind not in kinds or out in attrs or num not in attrs or den not in attrs:
+        return
+    why = f"to derive {out} = {num} / {den}"
+    top = _number(attrs, num, raw.loc, why, num not in raw.attrs)
+    bottom = _number(attrs, den, raw.loc, why, den not in raw.attrs)
+    if bottom <= 0:
+        raise raw.loc.err(den, f"{den} must be positive {why}, got {bottom}")
+    with localcontext(_DENSITY_CTX):
+        quotient = top / bottom
+    attrs[out] = _exact_decimal(quotient)
+
+
+def _intervals(raw: _RawAsset, attrs: dict[str, AttributeValue]) -> None:
+    """``X_low`` / ``X_high`` for every numeric ``X`` given an uncertainty or a bound (docs/inventory.md,
+    "Uncertain values"): the report flags an asset whose interval straddles a control threshold."""
+    bases = {k[: -len(s)] for k in list(attrs) for s in BOUND_SUFFIXES if k.endswith(s) and len(k) > len(s)}
+    for base in sorted(bases):
+        u_key, lo_key, hi_key = (base + s for s in BOUND_SUFFIXES)
+        if base not in attrs:
+            if u_key in attrs:  # X_low / X_high alone are ordinary attributes (e.g. a 'risk_high' flag)
+                raise raw.loc.err(u_key, f"{u_key} needs {base}, the value it is the uncertainty of")
+            continue
+        value = attrs[base]
+        if isinstance(value, bool) or not isinstance(value, Decimal):
+            if u_key in attrs:
+                raise raw.loc.err(base, f"{base} must be a number to have an uncertainty, got {_describe(value)}")
+            continue
+        why = f"as a bound of {base}"
+        if u_key in attrs:
+            if lo_key in attrs or hi_key in attrs:
+                raise raw.loc.err(u_key, f"give {u_key} or {lo_key} / {hi_key}, not both")
+            u = _fraction(attrs[u_key], raw.loc, u_key)
+            attrs[u_key] = u
+            with localcontext(_EXACT):
+                spread = abs(value) * u
+                attrs[lo_key], attrs[hi_key] = to_decimal(value - spread), to_decimal(value + spread)
+            continue
+        low = _number(attrs, lo_key, raw.loc, why, lo_key not in raw.attrs) if lo_key in attrs else value
+        high = _number(attrs, hi_key, raw.loc, why, hi_key not in raw.attrs) if hi_key in attrs else value
+        if low > value:
+            raise raw.loc.err(lo_key, f"{lo_key} {low} is above {base} {value}")
+        if high < value:
+            raise raw.loc.err(hi_key, f"{hi_key} {high} is below {base} {value}")
+        attrs[lo_key], attrs[hi_key] = low, high
+
+
+def _fraction(value: AttributeValue, loc: _Loc, key: str) -> Decimal:
+    """A relative uncertainty: ``0.3`` or ``"30%"``, between 0 and 1."""
+    u: Decimal | None = value if isinstance(value, Decimal) and not isinstance(value, bool) else None
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            u = _exact_decimal(value.strip()[:-1].strip()).scaleb(-2, _EXACT)
+        except NumberFormatError:
+            u = None
+    if u is None or not 0 <= u <= 1:
+        shown = _describe(value) if u is None else f"{value}"
+        raise loc.err(key, f"{key} must be a relative uncertainty between 0 and 1 (0.5 or '50%' = +-50%), got "
+                           f"{shown}; for a wider or one-sided range give the _low and _high bounds")
+    return to_decimal(u)
 
 
 def _asset_model(raw: _RawAsset, merged: Mapping[str, AttributeValue]) -> Asset:
@@ -1153,7 +1259,8 @@ def inventory_json_schema() -> dict[str, Any]:
         "attributes": {
             "type": ["object", "null"],
             "propertyNames": {"pattern": ATTRIBUTE_PATTERN},
-            "properties": {k: False for k in (*ROW_FIELDS, "attributes", *sorted(PERSON_ONLY))},
+            "properties": {**{k: False for k in (*ROW_FIELDS, "attributes", *sorted(PERSON_ONLY))},
+                           **{k: {"$ref": "#/$defs/clearance"} for k in CLEARANCE_KEYS}},
             "additionalProperties": {"$ref": "#/$defs/scalar"},
         },
         "license": {
@@ -1199,7 +1306,13 @@ def inventory_json_schema() -> dict[str, Any]:
         },
     }
 
-    def asset_row(kind: dict[str, Any], required: list[str], description: str) -> dict[str, Any]:
+    words = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, nothing],
+             "description": "Words (space, ',' or ';' separated) or a list of them; repository rows only."}
+    defs["clearance"] = words
+    uncertain = ("Any numeric attribute X may carry X_uncertainty (relative, 0..1 or 'N%') or X_low / X_high "
+                 "bounds; the report flags intervals that straddle a control threshold.")
+
+    def asset_row(kind: dict[str, Any], required: list[str], description: str, clearance: bool) -> dict[str, Any]:
         return {
             "type": "object",
             "description": description,
@@ -1215,12 +1328,14 @@ def inventory_json_schema() -> dict[str, Any]:
                 "owner": {"$ref": "#/$defs/text"},
                 "attributes": {"$ref": "#/$defs/attributes"},
                 **{k: False for k in sorted(PERSON_ONLY)},
+                **{k: {"$ref": "#/$defs/clearance"} if clearance else False for k in CLEARANCE_KEYS},
             },
             "additionalProperties": {"$ref": "#/$defs/scalar"},
+            "$comment": uncertain,
         }
 
     kind_any = {"type": "string", "pattern": KIND_PATTERN, "not": {"const": PERSON_KIND}}
-    defs["asset"] = asset_row(kind_any, ["id", "kind"], "An asset with an explicit kind (section 'assets').")
+    defs["asset"] = asset_row(kind_any, ["id", "kind"], "An asset with an explicit kind (section 'assets').", True)
     properties: dict[str, Any] = {
         "assets": {"type": ["array", "null"], "items": {"$ref": "#/$defs/asset"}},
         "people": {"type": ["array", "null"], "items": {"$ref": "#/$defs/person"}},
@@ -1229,7 +1344,8 @@ def inventory_json_schema() -> dict[str, Any]:
         if section in ("assets", "people"):
             continue
         assert kind is not None
-        defs[f"{section}_row"] = asset_row({"const": kind}, ["id"], f"A row of section '{section}' (kind {kind}).")
+        defs[f"{section}_row"] = asset_row({"const": kind}, ["id"], f"A row of section '{section}' (kind {kind}).",
+                                           kind == "repository")
         properties[section] = {"type": ["array", "null"], "items": {"$ref": f"#/$defs/{section}_row"}}
     defs["jsonl_row"] = {
         "description": "One line of a JSONL inventory: an asset, or a person with kind 'person'.",

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rulesdsl.inventory import (
+    DEFAULT_6ND_UNCERTAINTY,
     Asset,
     Inventory,
     InventoryError,
@@ -234,6 +235,79 @@ def test_6nd_estimate(sample: Inventory) -> None:
     assert sample.asset("small-7b-weights").attributes["training_operations_estimated"] is True
 
 
+def test_6nd_estimate_has_the_default_uncertainty(sample: Inventory) -> None:
+    small = sample.asset("small-7b").attributes
+    assert small["training_operations_uncertainty"] == Decimal("0.5") == DEFAULT_6ND_UNCERTAINTY
+    assert small["training_operations_low"] == Decimal("4.2e22") and small["training_operations_high"] == Decimal(
+        "1.26e23")
+    frontier = sample.asset("frontier-1").attributes  # disclosed, no uncertainty given: an exact value
+    assert not any(k.startswith("training_operations_") for k in frontier)
+
+
+def test_uncertainty_forms_agree(tmp_path: Path) -> None:
+    p = write(tmp_path, "u.yaml", """
+models:
+  - {id: frac, training_operations: 9.5e25, training_operations_uncertainty: 0.1}
+  - {id: pct, training_operations: 9.5e25, training_operations_uncertainty: "10%"}
+  - {id: bounds, training_operations: 9.5e25, training_operations_low: 8.55e25, training_operations_high: 1.045e26}
+  - {id: one-sided, training_operations: 9.5e25, training_operations_high: 2e26}
+  - {id: est, parameters: 1e11, tokens: 1.2e14, training_operations_uncertainty: 0.25}
+  - {id: exact-est, parameters: 1e11, tokens: 1e14, training_operations_uncertainty: 0}
+weights:
+  - {id: w, model: frac}
+  - {id: w2, model: est, tokens: 2e14}
+""")
+    inv = load_inventory(p)
+    want = (Decimal("8.55e25"), Decimal("1.045e26"))
+    for row in ("frac", "pct", "bounds", "w"):
+        a = inv.asset(row).attributes
+        assert (a["training_operations_low"], a["training_operations_high"]) == want, row
+    assert inv.asset("pct").attributes["training_operations_uncertainty"] == Decimal("0.1")
+    one = inv.asset("one-sided").attributes
+    assert (one["training_operations_low"], one["training_operations_high"]) == (Decimal("9.5e25"), 2 * TEN_26)
+    est = inv.asset("est").attributes  # a given uncertainty replaces the 6ND default
+    assert est["training_operations"] == Decimal("7.2e25") and est["training_operations_estimated"] is True
+    assert (est["training_operations_low"], est["training_operations_high"]) == (Decimal("5.4e25"), Decimal("9e25"))
+    w2 = inv.asset("w2").attributes  # own tokens: own estimate, the model's uncertainty, own bounds
+    assert w2["training_operations"] == Decimal("1.2e26") and w2["training_operations_low"] == Decimal("9e25")
+    exact = inv.asset("exact-est").attributes
+    assert exact["training_operations_low"] == exact["training_operations_high"] == Decimal("6e25")
+
+
+def test_memory_bandwidth_density_derived(tmp_path: Path) -> None:
+    p = write(tmp_path, "m.csv", "id,kind,memory_bandwidth,package_area_mm2,memory_bandwidth_density\n"
+                                 "stack,hbm,1229,110,\ngiven,hbm,1229,110,1.5\nchip,ic,3350,1000,\n"
+                                 "box,computer,3350,1000,\n")
+    inv = load_inventory(p)
+    assert inv.asset("stack").attributes["memory_bandwidth_density"] == Decimal(1229) / Decimal(110)
+    assert inv.asset("given").attributes["memory_bandwidth_density"] == Decimal("1.5")
+    assert inv.asset("chip").attributes["memory_bandwidth_density"] == Decimal("3.35")
+    assert "memory_bandwidth_density" not in inv.asset("box").attributes
+
+
+def test_repository_clearance(tmp_path: Path) -> None:
+    from targets.githooks import grants
+
+    yml = write(tmp_path, "r.yaml", """
+repositories:
+  - {id: research, path: "git@example.com:research/models.git", cleared_eccns: [4E091, "3A090 4A090"],
+     cleared_refs: [main, "release/*"], cleared_pushers: alice}
+  - {id: open-source, path: "https://example.com/oss.git"}
+""")
+    csv_ = write(tmp_path, "r.csv", "id,kind,path,cleared_eccns,cleared_refs,cleared_pushers\n"
+                                    "research,repository,git@example.com:research/models.git,4E091;3A090, main "
+                                    "release/* ,alice\nopen-source,repository,https://example.com/oss.git,,,\n")
+    for path in (yml, csv_):
+        inv = load_inventory(path)
+        attrs = inv.asset("research").attributes
+        assert attrs["cleared_eccns"] in ("4E091 3A090 4A090", "4E091 3A090")
+        assert attrs["cleared_refs"] == "main release/*" and attrs["cleared_pushers"] == "alice"
+        assert "cleared_eccns" not in inv.asset("open-source").attributes
+        (grant,) = grants(inv)
+        assert grant["repositories"] == ["research", "git@example.com:research/models.git"]
+        assert set(grant["eccns"]) >= {"4E091", "3A090"} and grant["refs"] == ["main", "release/*"]
+
+
 def test_6nd_is_exact_for_long_products(tmp_path: Path) -> None:
     p = write(tmp_path, "t.csv", "id,kind,parameters,tokens\nm,model,123456789012345678901,98765432109876543210\n")
     ops = load_inventory(p).assets[0].attributes["training_operations"]
@@ -393,6 +467,39 @@ ERROR_CASES: list[tuple[str, str, str, str]] = [
     ("huge.yaml", "models:\n  - {id: m, x: '10^999999'}\n", "1:x", "exponent out of range"),
     ("huge.csv", "id,kind,x\nm,model,1e500\n", "2:x", "exponent out of range"),
     ("long-int.yaml", "models:\n  - {id: m, x: 1" + "0" * 5000 + "}\n", "0:syntax", "malformed YAML"),
+    # uncertain values, densities and clearance (docs/inventory.md)
+    ("uncertainty-wide.yaml", "models:\n  - {id: m, training_operations: 1e26, training_operations_uncertainty: 2}\n",
+     "1:training_operations_uncertainty", "between 0 and 1"),
+    ("uncertainty-text.csv", "id,kind,training_operations,training_operations_uncertainty\nm,model,1e26,about half\n",
+     "2:training_operations_uncertainty", "relative uncertainty between 0 and 1"),
+    ("uncertainty-negative.jsonl", '{"id": "m", "kind": "model", "training_operations": 1e26, '
+     '"training_operations_uncertainty": "-10%"}\n', "1:training_operations_uncertainty", "between 0 and 1"),
+    ("uncertainty-and-bounds.yaml", "models:\n  - {id: m, training_operations: 1e26, training_operations_low: 5e25,"
+     " training_operations_uncertainty: 0.1}\n", "1:training_operations_uncertainty", "not both"),
+    ("uncertainty-alone.yaml", "models:\n  - {id: m, tpp_uncertainty: 0.1}\n", "1:tpp_uncertainty",
+     "tpp_uncertainty needs tpp"),
+    ("uncertainty-of-text.yaml", "chips:\n  - {id: c, tpp: fast, tpp_uncertainty: 0.1}\n", "1:tpp",
+     "tpp must be a number to have an uncertainty"),
+    ("low-above.csv", "id,kind,training_operations,training_operations_low\nm,model,1e26,2e26\n",
+     "2:training_operations_low", "is above training_operations"),
+    ("high-below.yaml", "models:\n  - {id: m, training_operations: 1e26, training_operations_high: 9e25}\n",
+     "1:training_operations_high", "is below training_operations"),
+    ("bound-text.yaml", "models:\n  - {id: m, training_operations: 1e26, training_operations_high: lots}\n",
+     "1:training_operations_high", "must be a number as a bound of training_operations"),
+    ("package-zero.yaml", "assets:\n  - {id: h, kind: hbm, memory_bandwidth: 1229, package_area_mm2: 0}\n",
+     "1:package_area_mm2", "must be positive"),
+    ("bandwidth-text.csv", "id,kind,memory_bandwidth,package_area_mm2\nh,hbm,fast,110\n", "2:memory_bandwidth",
+     "memory_bandwidth must be a number to derive memory_bandwidth_density"),
+    ("clearance-eccn.yaml", "repositories:\n  - {id: r, cleared_eccns: [4E091, EAR99]}\n", "1:cleared_eccns[2]",
+     "invalid ECCN 'EAR99' in cleared_eccns"),
+    ("clearance-eccn.csv", "id,kind,cleared_eccns\nr,repository,4E091;3X090\n", "2:cleared_eccns",
+     "invalid ECCN '3X090'"),
+    ("clearance-kind.yaml", "models:\n  - {id: m, cleared_eccns: 4E091}\n", "1:cleared_eccns",
+     "clearance of a repository row"),
+    ("clearance-type.json", '{"repositories": [{"id": "r", "cleared_eccns": [4]}]}', "1:cleared_eccns[1]",
+     "expected text, got the number 4"),
+    ("clearance-map.yaml", "repositories:\n  - {id: r, cleared_refs: {main: true}}\n", "1:cleared_refs",
+     "must be words or a list of words"),
     ("nan.json", '{"models": [{"id": "m", "training_operations": NaN}]}', "0:syntax", "NaN is not a number"),
     ("bad-header.csv", "id,kind,tpp (dense)\n", "1:tpp (dense)", "invalid column name"),
     ("dup-header.csv", "id,kind,tpp,tpp\n", "1:tpp", "appears twice in the header"),
@@ -552,6 +659,16 @@ def test_samples_validate_against_schema(tmp_path: Path) -> None:
         assert list(row_validator.iter_errors(json.loads(line))) == []
 
 
+def test_schema_accepts_the_new_fields() -> None:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    doc = {"models": [{"id": "m", "training_operations": "9.5e25", "training_operations_uncertainty": "10%"},
+                      {"id": "n", "parameters": 1e11, "tokens": 1.2e14, "training_operations_low": 5e25}],
+           "repositories": [{"id": "r", "path": "git@example.com:r.git", "cleared_eccns": ["4E091", "3A090"],
+                             "cleared_refs": "main", "attributes": {"cleared_pushers": ["alice"]}}],
+           "assets": [{"id": "h", "kind": "hbm", "memory_bandwidth": 1229, "package_area_mm2": 110}]}
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(doc)) == []
+
+
 @pytest.mark.parametrize("doc", [
     {"modles": []},
     {"assets": [{"id": "a"}]},
@@ -564,6 +681,8 @@ def test_samples_validate_against_schema(tmp_path: Path) -> None:
     {"people": [{"id": "p", "citizenships": ["CN"], "licenses": [{"eccn": "4X091"}]}]},
     {"people": [{"id": "p", "citizenships": ["CN"], "licenses": "4E091:2025-01-01..2025-12-31:x"}]},
     {"people": [{"id": "p", "citizenships": ["CN"], "tpp": 5}]},
+    {"models": [{"id": "m", "cleared_eccns": "4E091"}]},
+    {"repositories": [{"id": "r", "cleared_eccns": [4]}]},
 ])
 def test_schema_rejects_what_the_loader_rejects(tmp_path: Path, doc: dict[str, Any]) -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
