@@ -211,6 +211,7 @@ def to_markdown(d: Digest) -> str:
               for v in d.approved_changes] or ["- none"]
     lines += ["", "## Reclassified assets", ""]
     lines += [f"- {md(r.get('asset'))}: {md(r.get('from'))} → {md(r.get('to'))} from {md(r.get('effective'))}"
+              + (f", needs review: {md(', '.join(r['needs_review']))}" if r.get("needs_review") else "")
               + (f" ({md(r.get('citation'))})" if r.get("citation") else "") for r in d.reclassified] or [
         f"- none{' (' + md(d.reclassified_note) + ')' if d.reclassified_note else ''}"]
     lines += ["", "## Upcoming dates", ""]
@@ -242,8 +243,11 @@ def to_html(d: Digest) -> str:
         section("Approved changes", [f"<code>{_h(v['version'][:12])}</code> {_h(v['approver'])}: {_h(v['message'])}"
                                      for v in d.approved_changes]),
         section("Reclassified assets", [f"<b>{_h(r.get('asset'))}</b>: {_h(r.get('from'))} → {_h(r.get('to'))} "
-                                        f"from {_h(r.get('effective'))} <span class=muted>{_h(r.get('citation'))}"
-                                        "</span>" for r in d.reclassified], d.reclassified_note or "none"),
+                                        f"from {_h(r.get('effective'))}"
+                                        + (f", needs review: {_h(', '.join(r['needs_review']))}"
+                                           if r.get("needs_review") else "")
+                                        + f" <span class=muted>{_h(r.get('citation'))}</span>"
+                                        for r in d.reclassified], d.reclassified_note or "none"),
         section("Upcoming dates", [f"<b>{_h(u['date'])}</b> {_h(u['kind'])}: {_h(u['what'])} "
                                    f"<span class=muted>{_h(u.get('citation'))}</span>" for u in d.upcoming]),
         section("New documents", [f"{_h(x['source'])} <b>{_h(x['id'])}</b>: {_h(x['title'])}"

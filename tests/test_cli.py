@@ -328,6 +328,13 @@ def test_demo_runs_the_whole_pipeline_offline(run: Run, tmp_path: Path) -> None:
     for target in ("casbin", "rego", "githooks"):
         assert any((root / "build" / target).iterdir())
     assert (root / "outbox" / "digest-2027-03-15.html").is_file()
+    digest = json.loads((root / "outbox" / "digest-2027-03-15.json").read_text())
+    assert digest["summary"]["approved"] == 3 and digest["summary"]["pending"] == 0
+    # the new 3A090.d skeleton compares a transistor count the sample chips do not give: they need review
+    assert {r["asset"] for r in digest["reclassified"]} >= {"h100-sxm", "h20"}
+    report = json.loads(next((root / "reports").glob("diff-*-head-2027-03-15.json")).read_text())
+    assert report["to"]["valid_date"] == "2027-03-15" and report["axes"] == ["knowledge"]
+    assert len(report["rule_changes"]) >= 5
     # a second run replaces its own folder; a folder it did not create is refused
     assert run("demo", "--dir", str(root)).returncode == 0
     other = tmp_path / "mine"
