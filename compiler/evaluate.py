@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Literal
+
+from rulesdsl.semantics import AssetLike, SubjectLike
 
 from . import ir
 
@@ -29,37 +31,7 @@ _ORDER: dict[str, int] = {"allow": 0, "license_required": 1, "deny": 2}
 _MAX_MEETS_DEPTH = 16  # as rulesdsl.semantics.meets: deeper (only in a cycle) is unknown
 
 
-class AssetLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def attributes(self) -> Mapping[str, Value]: ...
-
-
-class LicenseLike(Protocol):
-    @property
-    def eccn(self) -> str: ...
-    @property
-    def countries(self) -> Sequence[str]: ...
-    @property
-    def valid_from(self) -> dt.date | None: ...
-    @property
-    def valid_through(self) -> dt.date | None: ...
-
-
-class SubjectLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def citizenships(self) -> Sequence[str]: ...
-    @property
-    def permanent_resident(self) -> bool: ...
-    @property
-    def us_person(self) -> bool: ...
-    @property
-    def licenses(self) -> Sequence[LicenseLike]: ...
+# The request types are the reference semantics' own (one definition of what an asset and a subject are).
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from compiler import ir
-from compiler.evaluate import AssetLike, LicenseLike, _Env, evaluate, ir_classify
+from compiler.evaluate import _Env, evaluate, ir_classify
 from compiler.ir import DiagLevel, Diagnostic
+from rulesdsl.semantics import AssetLike, LicenseLike, SubjectLike
 
 from .base import Bundle, CompileUnit, TargetError
 from .escape import comment, token
@@ -48,17 +49,7 @@ _FIELD = re.compile(r"[A-Za-z0-9._:/@+%*~-]+\Z")  # what a policy field may hold
 _COMBOS = ((False, False), (False, True), (True, False), (True, True))  # (us_person, permanent_resident)
 
 
-class _Person(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def citizenships(self) -> Sequence[str]: ...
-    @property
-    def permanent_resident(self) -> bool: ...
-    @property
-    def us_person(self) -> bool: ...
-    @property
-    def licenses(self) -> Sequence[LicenseLike]: ...
+_Person = SubjectLike
 
 
 class InventoryLike(Protocol):
