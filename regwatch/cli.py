@@ -257,8 +257,8 @@ def demo(directory: str, as_of: dt.date | None) -> None:
     for k, p in rows:
         click.echo(f"  {k:<{width}}  {p}")
     click.echo("")
-    click.echo(f"Try: cd {root} && regwatch review list --status all && regwatch rules log && "
-               f"regwatch when 3A090 --as-of {res.as_of}")
+    click.echo(f"Try (with .venv/bin on PATH): cd {root} && regwatch review list --status all && "
+               f"regwatch rules log && regwatch when 3A090 --as-of {res.as_of} && open {res.digest.get('html', '')}")
 
 
 # ---------------------------------------------------------------------------------------------------------
