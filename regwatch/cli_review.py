@@ -66,7 +66,7 @@ def propose(state: State, inputs: tuple[str, ...], at: dt.datetime | None, as_js
     if as_json:
         click.echo(json.dumps({"created": [p.to_json() for p in res.created],
                                "existing": [{"document": d, "id": i, "status": s} for d, i, s in res.existing],
-                               "unchanged": res.unchanged,
+                               "unchanged": res.unchanged, "out_of_scope": res.out_of_scope,
                                "failed": [{"document": d, "error": e} for d, e in res.failed],
                                "auto_approved": [{"id": i, "version": v} for i, v in res.auto_approved]},
                               indent=2, ensure_ascii=False))
@@ -79,12 +79,14 @@ def propose(state: State, inputs: tuple[str, ...], at: dt.datetime | None, as_js
             click.echo(f"#{i}  {d}  already proposed ({s})")
         for d in res.unchanged:
             click.echo(f"-   {d}  nothing new: already in the rules")
+        for d in res.out_of_scope:
+            click.echo(f"-   {d}  not about the EAR (no 15 CFR 730-774 part, not BIS, no ECCN change)")
         for i, v in res.auto_approved:
             click.echo(f"#{i}  auto-approved as version {v[:12]}")
         for d, e in res.failed:
             click.echo(f"regwatch: {d}: {e}", err=True)
         click.echo(res.summary())
-    if res.failed and not (res.created or res.existing or res.unchanged):
+    if res.failed and not (res.created or res.existing or res.unchanged or res.out_of_scope):
         raise SystemExit(2)
 
 

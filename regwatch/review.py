@@ -29,7 +29,17 @@ import sqlite_utils
 
 from rulesdsl.errors import DslError
 from rulesdsl.formatter import format_rules
-from rulesdsl.proposals import LOW, ApplyError, Item, ProposalError, apply_items, fingerprint, propose, render_diff
+from rulesdsl.proposals import (
+    LOW,
+    ApplyError,
+    Item,
+    ProposalError,
+    apply_items,
+    fingerprint,
+    in_scope,
+    propose,
+    render_diff,
+)
 from rulesdsl.ruleset import Ruleset
 from rulesdsl.store import RulesStore
 
@@ -107,12 +117,15 @@ class ProposeResult:
     created: list[Proposal] = field(default_factory=list)
     existing: list[tuple[str, int, str]] = field(default_factory=list)  # document, proposal id, its status
     unchanged: list[str] = field(default_factory=list)  # documents whose content is already in the rules
+    out_of_scope: list[str] = field(default_factory=list)  # documents that do not concern the EAR
     failed: list[tuple[str, str]] = field(default_factory=list)
     auto_approved: list[tuple[int, str]] = field(default_factory=list)  # proposal id, version id
 
     def summary(self) -> str:
         s = (f"{len(self.created)} new proposal{'s' if len(self.created) != 1 else ''}, "
              f"{len(self.existing)} already proposed, {len(self.unchanged)} already in the rules")
+        if self.out_of_scope:
+            s += f", {len(self.out_of_scope)} not about the EAR"
         if self.auto_approved:
             s += f", {len(self.auto_approved)} auto-approved"
         if self.failed:
@@ -302,6 +315,9 @@ def propose_from(ws: Workspace, results: Iterable[tuple[str, dict[str, Any]]], *
     with ReviewQueue(queue_path(ws)) as q:
         for source, ex in todo:
             doc = str((ex.get("document") or {}).get("document_number") or source)
+            if not in_scope(virtual, ex):
+                out.out_of_scope.append(doc)
+                continue
             try:
                 doc, items = propose(virtual, ex)
             except ProposalError as e:

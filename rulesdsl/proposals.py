@@ -553,6 +553,21 @@ def _conf_word(c: float) -> str | None:
     return None if c >= 0.85 else ("medium" if c >= LOW else "low")
 
 
+EAR_PARTS = range(730, 775)  # 15 CFR 730-774: the Export Administration Regulations
+
+
+def in_scope(rs: Ruleset, extraction: dict[str, Any]) -> bool:
+    """Whether a document concerns the EAR: it amends 15 CFR 730-774, comes from BIS, changes an ECCN or a
+    license exception, or is a document the rules already know (or correct). A daily issue also holds
+    documents of other agencies (drawbridges, food additives): those are not proposed."""
+    meta = extraction.get("document") or {}
+    parts = [p for p in meta.get("cfr_parts") or [] if isinstance(p, int)]
+    agency = f"{meta.get('agency') or ''} {meta.get('subagency') or ''}".lower()
+    return bool(any(p in EAR_PARTS for p in parts) or "industry and security" in agency
+                or extraction.get("eccn_changes") or extraction.get("license_exceptions")
+                or meta.get("document_number") in rs.documents or meta.get("corrects") in rs.documents)
+
+
 def propose(rs: Ruleset, extraction: dict[str, Any]) -> tuple[str, list[Item]]:
     """The document number and the items one extraction result proposes against ``rs`` (may be empty:
     everything it says is already in the rules)."""

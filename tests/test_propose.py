@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,3 +288,34 @@ def test_apply_refuses_items_that_no_longer_fit(rs: Ruleset) -> None:
                                         "value": "1", "replace": False, "cite": {"docs": ["2023-23055"]}}, "x", 0.9)
     with pytest.raises(ApplyError, match="no longer exists"):
         apply_items(rs, [gone])
+
+
+def test_documents_that_do_not_concern_the_ear_are_out_of_scope(rs: Ruleset) -> None:
+    """A daily issue also holds other agencies' rules (a drawbridge, a food additive): never proposed."""
+    from rulesdsl.proposals import in_scope
+
+    other = extraction("2016-08690", title="Drawbridge Operation Regulation; Delaware River")
+    other["document"].update(cfr_parts=[117], agency="DEPARTMENT OF HOMELAND SECURITY", subagency="Coast Guard")
+    assert not in_scope(rs, other)
+    bis = {**other, "document": {**other["document"], "cfr_parts": [], "subagency": "Bureau of Industry and Security"}}
+    assert in_scope(rs, bis)
+    assert in_scope(rs, {**other, "document": {**other["document"], "cfr_parts": [744]}})
+    assert in_scope(rs, {**other, "eccn_changes": [{"eccn": "3A090.a", "action": "revised"}]})
+    known = {**other, "document": {**other["document"], "document_number": "2025-00636"}}
+    assert in_scope(rs, known)  # a document the rules cite is always in scope
+
+
+def test_propose_from_skips_out_of_scope_documents(tmp_path: Path) -> None:
+    import subprocess
+
+    from regwatch.review import propose_from
+    from regwatch.workspace import Workspace
+    from tests.conftest import regwatch_exe
+
+    subprocess.run([regwatch_exe(), "init", str(tmp_path / "ws")], check=True, capture_output=True, timeout=60)
+    ws = Workspace.open(tmp_path / "ws")
+    other = extraction("2016-08690", title="Drawbridge Operation Regulation")
+    other["document"].update(cfr_parts=[117], agency="DEPARTMENT OF HOMELAND SECURITY", subagency="Coast Guard")
+    res = propose_from(ws, [("a.json", other), ("b.json", extraction())], at=dt.datetime(2027, 1, 6, tzinfo=dt.UTC))
+    assert res.out_of_scope == ["2016-08690"] and [p.document for p in res.created] == ["2027-01000"]
+    assert res.summary().endswith("1 not about the EAR")
