@@ -335,6 +335,15 @@ class _Builder:
                      float(d.get("confidence", 0.8)), _prov(self.doc, d))
 
     # -- ECCNs and thresholds --------------------------------------------------------------------------
+    def _added(self, eccn: str) -> bool:
+        """Whether this document adds ``eccn`` (or a paragraph above it that the rules do not have)."""
+        for c in self.ex.get("eccn_changes") or []:
+            ce = str(c.get("eccn", ""))
+            if c.get("action") == "added" and (eccn == ce or eccn.startswith(ce + ".")) and not any(
+                    k.eccn == ce or k.eccn.startswith(ce + ".") for k in self.rs.controls):
+                return True
+        return False
+
     def _instruction_of(self, eccn: str | None) -> str | None:
         if not eccn:
             return None
@@ -385,7 +394,13 @@ class _Builder:
                          _prov(self.doc, t), low=True)
             return  # an ECCN the rules do not know: handled by the skeleton
         named = [c for c in cands if _mentions(self.rs.parameters[c[0]], eccn)]
-        chosen = named if len(named) == 1 else cands if len(cands) == 1 else []
+        # a sub-paragraph (4E091.b) the rules have no control of its own for: its thresholds belong to the
+        # enclosing control only if a parameter says so (3A090.a.1's TPP is tpp_3a090a1, cited "ECCN
+        # 3A090.a.1"); a paragraph this document adds gets its own skeleton instead
+        own_level = any(c.eccn == eccn or c.eccn.startswith(eccn + ".") for c in self.rs.controls)
+        if not own_level and not named and self._added(eccn):
+            return
+        chosen = named if len(named) == 1 else cands if len(cands) == 1 and own_level else []
         ambiguous = not chosen
         if ambiguous:  # several comparisons of the same attribute: the closest current value is the best guess
             def distance(c: tuple[str, str]) -> Decimal:
@@ -444,7 +459,8 @@ class _Builder:
             known = [k for k in self.rs.controls if k.eccn == eccn or k.eccn.startswith(eccn + ".")]
             if action == "removed":
                 self._removed(eccn, known, eff, prov, float(c.get("confidence", 0.8)))
-            elif not known and not any(eccn.startswith(k.eccn + ".") for k in self.rs.controls):
+            elif not known and (action == "added"
+                                or not any(eccn.startswith(k.eccn + ".") for k in self.rs.controls)):
                 own = {k: v for k, v in thresholds.items() if k == eccn or k.startswith(eccn + ".")}
                 self._skeleton(eccn, action, own, eff, prov)
             elif action == "revised" or known:

@@ -319,3 +319,21 @@ def test_propose_from_skips_out_of_scope_documents(tmp_path: Path) -> None:
     res = propose_from(ws, [("a.json", other), ("b.json", extraction())], at=dt.datetime(2027, 1, 6, tzinfo=dt.UTC))
     assert res.out_of_scope == ["2016-08690"] and [p.document for p in res.created] == ["2027-01000"]
     assert res.summary().endswith("1 not about the EAR")
+
+
+def test_added_sub_paragraph_does_not_move_the_parent_threshold(rs: Ruleset) -> None:
+    """A rule that splits 4E091 into paragraphs .a and .b adds controls; it does not change the threshold of
+    the 4E091 control that models the whole ECCN (a sub-paragraph's threshold belongs to the enclosing
+    control only when a parameter names the sub-paragraph, as tpp_3a090a1 does for 3A090.a.1)."""
+    _doc, items = propose(rs, extraction(
+        eccn_changes=[{"eccn": "4E091", "action": "revised", "instruction": "22"},
+                      {"eccn": "4E091.b", "action": "added", "instruction": "22"}],
+        thresholds=[thr("4E091.b", "training_operations", "5" + "0" * 25, "operations"),
+                    thr("4E091.b", "training_operations", "1" + "0" * 26, "operations", cmp="<")]))
+    assert "set_parameter_value" not in kinds(items)
+    sk = next(i for i in items if i.kind == "add_control")
+    assert sk.op["eccn"] == "4E091.b" and sk.low
+    assert {(c["op"], c["attribute"]) for c in sk.op["all_of"]} == {(">=", "training_operations"),
+                                                                  ("<", "training_operations")}
+    after = apply_items(rs, items)
+    assert after.parameters["ai_training_operations"].values == rs.parameters["ai_training_operations"].values
