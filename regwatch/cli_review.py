@@ -167,7 +167,7 @@ def review_show(state: State, proposal_id: str, as_json: bool) -> None:
     for line in _item_lines(p):
         click.echo(line)
     if problem:
-        click.echo(f"  this proposal {problem}")
+        click.echo(f"  {problem}")
     elif diff:
         click.echo("")
         click.echo(diff, nl=False)

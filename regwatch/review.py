@@ -359,16 +359,24 @@ def _write_rules(ws: Workspace, rs: Ruleset) -> None:
         os.replace(tmp, target)
 
 
+def _applied(base: Ruleset, prop: Proposal) -> Ruleset:
+    """The rules with the proposal's edits, or a :class:`ReviewError` saying why it cannot be applied."""
+    try:
+        return apply_items(base, prop.items)
+    except ApplyError as e:
+        raise ReviewError(f"proposal #{prop.id} no longer applies: {e}") from None
+    except DslError as e:
+        first = e.diagnostics[0] if e.diagnostics else None
+        raise ReviewError(f"proposal #{prop.id} would make invalid rules: {first.message if first else e}") from None
+
+
 def preview(ws: Workspace, prop: Proposal) -> tuple[str, str | None]:
     """The DSL diff the proposal makes against the rules as approved now, or why it no longer applies."""
     base, _v = approved_rules(ws)
     try:
-        after = apply_items(base, prop.items)
-    except ApplyError as e:
-        return "", f"no longer applies: {e}"
-    except DslError as e:
-        first = e.diagnostics[0] if e.diagnostics else None
-        return "", f"the result does not validate: {first.message if first else e}"
+        after = _applied(base, prop)
+    except ReviewError as e:
+        return "", str(e)
     return render_diff(base.bundle_text(), after.bundle_text()), None
 
 
@@ -397,14 +405,7 @@ def approve(ws: Workspace, pid: int | str, *, approver: str, at: dt.datetime, no
                     raise ReviewError(f"{ws.rules_dir} differs from the approved version {head.id[:12]}: commit "
                                       "('regwatch rules commit') or discard those edits first")
             base = Ruleset.from_bundle(text, f"version {head.id[:12]}")
-            try:
-                after = apply_items(base, prop.items)
-            except ApplyError as e:
-                raise ReviewError(f"proposal #{prop.id} no longer applies: {e}") from None
-            except DslError as e:
-                first = e.diagnostics[0] if e.diagnostics else None
-                why = f"{first.message}" if first else str(e)
-                raise ReviewError(f"proposal #{prop.id} would make invalid rules: {why}") from None
+            after = _applied(base, prop)
             new_text = after.bundle_text()
             sources = sorted({prop.document} | {d for i in prop.items
                                                 for d in (i.op.get("cite") or {}).get("docs", [])})

@@ -168,3 +168,19 @@ def test_auto_approve_is_off_by_default_and_configurable(run: Run, ws: Path, tmp
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("auto_approve_min_confidence = 0.5",
                                                           "auto_approve_min_confidence = 2"), encoding="utf-8")
     fail(run("review", "list", cwd=ws), "'review.auto_approve_min_confidence' must be between 0 and 1")
+
+
+def test_a_proposal_that_depends_on_another_waits_for_it(run: Run, ws: Path) -> None:
+    """Proposed together, the correction sees the rule it corrects; it can be approved only after it."""
+    out = ok(run("propose", str(RULE), str(CORRECTION), cwd=ws))
+    assert "#1  2027-04410" in out and "#2  2027-05120" in out
+    before = store_versions(ws)
+    show = ok(run("review", "show", "2", cwd=ws))
+    assert "proposal #2 would make invalid rules:" in show and "2027-04410" in show
+    assert json.loads(ok(run("review", "show", "2", "--json", cwd=ws)))["problem"].startswith("proposal #2 would")
+    fail(run("review", "approve", "2", "--as", "Jane Doe", cwd=ws), "proposal #2 would make invalid rules")
+    assert store_versions(ws) == before
+    ok(run("review", "approve", "1", "--as", "Jane Doe", cwd=ws))
+    assert "6000 -> 6400 tpp, corrected" in ok(run("review", "show", "2", cwd=ws))
+    ok(run("review", "approve", "2", "--as", "Jane Doe", cwd=ws))
+    assert "from 2027-03-01 6400 cite 2027-04410, 2027-05120" in (ws / "rules" / "40-parameters.rules").read_text()
