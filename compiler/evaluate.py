@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from rulesdsl.semantics import AssetLike, SubjectLike
+from rulesdsl.semantics import AssetLike, MatchSummary, Reason, SubjectLike
 
 from . import ir
 
@@ -177,24 +177,11 @@ class Excluded:
 
 
 @dataclass(frozen=True)
-class Classification:
+class Classification(MatchSummary):
     asset_id: str
     kind: str
     matches: tuple[Match, ...]
     excluded: tuple[Excluded, ...]
-
-    @property
-    def label(self) -> str:
-        firm = [m.eccn for m in self.matches if m.certain]
-        return ", ".join(firm) if firm else "EAR99"
-
-    @property
-    def controlled(self) -> bool:
-        return any(m.certain for m in self.matches)
-
-    @property
-    def needs_review(self) -> bool:
-        return any(not m.certain for m in self.matches)
 
 
 def _index(ir_: ir.IR) -> dict[str, ir.Control]:
@@ -224,14 +211,6 @@ def ir_classify(ir_: ir.IR, asset: AssetLike) -> Classification:
 
 # ---------------------------------------------------------------------------------------------------------
 # decide
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str
-    eccn: str | None = None
-    citation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -318,13 +318,18 @@ class Excluded:
     reason: str
 
 
-@dataclass(frozen=True)
-class Classification:
-    asset_id: str
-    kind: str
-    at: dt.date
-    matches: tuple[Match, ...]
-    excluded: tuple[Excluded, ...]
+class _Matched(Protocol):
+    @property
+    def eccn(self) -> str: ...
+    @property
+    def certain(self) -> bool: ...
+
+
+class MatchSummary:
+    """What a classification says from its matches: the firm label ("EAR99" when none is certain), whether
+    anything is controlled, whether anything needs review. Shared with the IR evaluator's classification."""
+
+    matches: Sequence[_Matched]
 
     @property
     def label(self) -> str:
@@ -338,6 +343,15 @@ class Classification:
     @property
     def needs_review(self) -> bool:
         return any(not m.certain for m in self.matches)
+
+
+@dataclass(frozen=True)
+class Classification(MatchSummary):
+    asset_id: str
+    kind: str
+    at: dt.date
+    matches: tuple[Match, ...]
+    excluded: tuple[Excluded, ...]
 
     def to_json(self) -> dict[str, object]:
         return {
