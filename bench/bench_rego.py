@@ -34,7 +34,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from rulesdsl.inventory import Inventory, load_inventory
 from rulesdsl.ruleset import Ruleset
 from rulesdsl.semantics import decide
 from targets import CompileUnit, compile_target, opa_bundle
+from targets.rego import request_input
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2025, 6, 1)
@@ -67,27 +67,8 @@ def requests(inv: Inventory) -> list[Request]:
             for dest in (DESTINATIONS if act == "export" else (None,))]
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)  # inexact only far from any threshold here
-    return v
-
-
 def to_input(q: Request) -> dict[str, Any]:
-    s = q.subject
-    inp: dict[str, Any] = {
-        "date": DAY.isoformat(), "action": q.action,
-        "subject": {"id": s.id, "citizenships": list(s.citizenships), "us_person": s.us_person,
-                    "permanent_resident": s.permanent_resident,
-                    "licenses": [{"eccn": lic.eccn, "countries": list(lic.countries),
-                                  "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
-                                  "valid_through": lic.valid_through.isoformat() if lic.valid_through else None}
-                                 for lic in s.licenses]},
-        "object": {"id": q.asset.id, "kind": q.asset.kind,
-                   "attributes": {k: _num(v) for k, v in q.asset.attributes.items()}}}
-    if q.destination:
-        inp["destination"] = q.destination
-    return inp
+    return request_input(q.subject, q.action, q.asset, DAY, q.destination)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from compiler import ir
+from rulesdsl.semantics import AssetLike, SubjectLike
 
 from . import opa_bundle
 from .base import Bundle, CompileUnit, TargetError
@@ -179,3 +182,30 @@ def compile(unit: CompileUnit) -> Bundle:
     b.add(f"tests/{TESTS}", render_tests(unit, ctx))
     b.add("bundle.tar.gz", opa_bundle.tarball(files))
     return b
+
+
+def request_input(subject: SubjectLike, action: str, asset: AssetLike, at: dt.date, destination: str | None = None,
+                  *, number: Callable[[Decimal], Any] | None = None) -> dict[str, Any]:
+    """The ``input`` document the generated policy decides on, for one request (see docs/compiler.md,
+    "Input and output"). Integral attribute values stay exact integers (10^26 is 100000000000000000000000000,
+    which OPA compares exactly); other decimals become JSON numbers through ``number`` (default ``float``,
+    exact for the values regulations write, such as 5.92)."""
+    def value(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return int(v) if v == v.to_integral_value() else (number or float)(v)
+        return v
+
+    inp: dict[str, Any] = {
+        "date": at.isoformat(), "action": action,
+        "subject": {"id": subject.id, "citizenships": list(subject.citizenships), "us_person": subject.us_person,
+                    "permanent_resident": subject.permanent_resident,
+                    "licenses": [{"eccn": lic.eccn, "countries": list(lic.countries),
+                                  "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
+                                  "valid_through": lic.valid_through.isoformat() if lic.valid_through else None}
+                                 for lic in subject.licenses]},
+        "object": {"id": asset.id, "kind": asset.kind,
+                   "attributes": {k: value(v) for k, v in asset.attributes.items()}}}
+    if destination is not None:
+        inp["destination"] = destination
+    return inp
+

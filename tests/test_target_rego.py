@@ -29,7 +29,7 @@ from rulesdsl.ruleset import Ruleset
 from rulesdsl.semantics import SimpleAsset, SimpleSubject, decide
 from targets import CompileUnit, compile_target, opa_bundle
 from targets.base import Bundle
-from targets.rego import CONDITIONS, DATA, POLICY, TESTS
+from targets.rego import CONDITIONS, DATA, POLICY, TESTS, request_input
 from targets.rego_cases import f64_safe, thresholds
 from tests.conftest import Run, assert_no_traceback
 from tests.test_compiler_ir import Generator, Request
@@ -128,27 +128,10 @@ class Rg:
 # Requests and views
 
 
-def _value(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else _exact_float(str(v))
-    return v
-
-
 def to_input(q: Request) -> dict[str, Any]:
-    s = q.subject
-    inp: dict[str, Any] = {
-        "date": q.at.isoformat(), "action": q.action,
-        "subject": {"id": s.id, "citizenships": list(s.citizenships), "us_person": s.us_person,
-                    "permanent_resident": s.permanent_resident,
-                    "licenses": [{"eccn": lic.eccn, "countries": list(lic.countries),
-                                  "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
-                                  "valid_through": lic.valid_through.isoformat() if lic.valid_through else None}
-                                 for lic in s.licenses]},
-        "object": {"id": q.asset.id, "kind": q.asset.kind,
-                   "attributes": {k: _value(v) for k, v in q.asset.attributes.items()}}}
-    if q.destination is not None:
-        inp["destination"] = q.destination
-    return inp
+    """The library's input document; a decimal that a float cannot carry exactly fails the test."""
+    return request_input(q.subject, q.action, q.asset, q.at, q.destination,
+                         number=lambda d: _exact_float(str(d)))
 
 
 def ref_view(x: IR | None, rs: Ruleset, q: Request, strict: bool) -> dict[str, Any]:
