@@ -169,12 +169,10 @@ def classify(state: State, assets_path: str, as_of: dt.date | None, as_json: boo
 
 
 def _check_kinds(rs: Ruleset, assets: Any, path: str) -> None:
-    from rulesdsl.errors import did_you_mean
-
     for a in assets:
-        if a.kind not in rs.kinds:
-            raise UserError(f"{path}: asset '{a.id}': unknown kind '{a.kind}'" + did_you_mean(a.kind, rs.kinds)
-                            + f"; the rules know: {', '.join(sorted(rs.kinds))}")
+        problem = rs.asset_problem(a)
+        if problem:
+            raise UserError(f"{path}: {problem}")
 
 
 @main.command()

@@ -167,6 +167,10 @@ def compile_(state: State, targets_: str, as_of: dt.date | None, timeline: bool,
             raise UserError(f"--sign {sign_key}: cannot read: {e.strerror}") from None
         options["key_id"] = key_id
     rs, version = rules_and_version(state, rules)
+    for asset in getattr(options.get("inventory"), "assets", ()):
+        problem = rs.asset_problem(asset)
+        if problem:
+            raise UserError(f"{assets}: {problem}")
     if timeline:
         unit = CompileUnit.for_timeline(rs, rules_version=version, strict=strict, options=options)
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .digest import Reclassifier
-from .workspace import Workspace
+from .workspace import Workspace, WorkspaceError
 
 
 def compile_workspace(ws: Workspace, day: dt.date) -> list[tuple[str, int, Path]]:
@@ -25,6 +25,10 @@ def compile_workspace(ws: Workspace, day: dt.date) -> list[tuple[str, int, Path]
         from rulesdsl.inventory import load_inventory
 
         options["inventory"] = load_inventory(inv)
+        for asset in options["inventory"].assets:
+            problem = rs.asset_problem(asset)
+            if problem:
+                raise WorkspaceError(f"{inv}: {problem}")
     unit = CompileUnit.for_date(rs, day, rules_version=version or "sha256:" + rs.content_hash(),
                                 strict=ws.settings.strict, options=options)
     bundles, _shown = build_bundles(unit, list(TARGETS))

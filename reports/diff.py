@@ -64,7 +64,6 @@ def _inventory(report: DiffReport, old: Side, new: Side, path: Path, label: str,
     old_eval, new_eval = SideEval.of(old), SideEval.of(new)
     rc = Reclassifier(old_eval, new_eval, strict=report.strict)
     access = AccessDiff(old_eval, new_eval, strict=report.strict, actions=report.actions)
-    kinds = set(old.rules.kinds) | set(new.rules.kinds)
     people: list[Subject] = []
     changes: list[Reclassification] = []
     near: list[NearThreshold] = []
@@ -74,11 +73,9 @@ def _inventory(report: DiffReport, old: Side, new: Side, path: Path, label: str,
             people.append(row)
             continue
         assert isinstance(row, Asset)
-        if row.kind not in kinds:
-            from rulesdsl.errors import did_you_mean
-
-            raise DiffError(f"{label}: asset '{row.id}': unknown kind '{row.kind}'{did_you_mean(row.kind, kinds)};"
-                            f" the rules know: {', '.join(sorted(kinds))}")
+        problem = (new.rules if row.kind in new.rules.kinds else old.rules).asset_problem(row)
+        if problem:
+            raise DiffError(f"{label}: {problem}")
         n_assets += 1
         out = rc.asset(row)
         for m in out.new.matches:

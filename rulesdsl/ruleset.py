@@ -245,6 +245,25 @@ class Ruleset:
     def as_of(self, at: dt.date) -> RulesetView:
         return RulesetView(self, at)
 
+    def asset_problem(self, asset: AssetLike) -> str | None:
+        """Why the rules cannot classify ``asset`` as given, in one line: an unknown kind, or a declared
+        attribute with a value of the wrong type ("training_operations: abc" would otherwise only make the
+        conditions unknown). Attributes the rules do not declare are the inventory's own business."""
+        from .errors import did_you_mean
+
+        if asset.kind not in self.kinds:
+            return (f"asset '{asset.id}': unknown kind '{asset.kind}'{did_you_mean(asset.kind, self.kinds)}; "
+                    f"the rules know: {', '.join(sorted(self.kinds))}")
+        for name, value in asset.attributes.items():
+            decl = self.attributes.get(name)
+            if decl is None:
+                continue
+            ok = {"number": isinstance(value, Decimal) and not isinstance(value, bool),
+                  "bool": isinstance(value, bool), "string": isinstance(value, str)}[decl.type]
+            if not ok:
+                return f"asset '{asset.id}': attribute '{name}' must be a {decl.type}, got {value!r}"
+        return None
+
     def classify(self, asset: AssetLike, at: dt.date) -> Classification:
         from .semantics import classify
 

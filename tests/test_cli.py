@@ -342,3 +342,20 @@ def test_demo_runs_the_whole_pipeline_offline(run: Run, tmp_path: Path) -> None:
     (other / "notes.txt").write_text("keep me")
     p = run("demo", "--dir", str(other))
     assert p.returncode == 2 and "is not a regwatch demo folder" in p.stderr and (other / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("classify", "--as-of", "2025-06-01"),
+    ("compile", "--target", "casbin", "--as-of", "2025-06-01", "--out", "OUT"),
+    ("diff", "2024-12-01", "2025-06-01"),
+])
+def test_an_attribute_of_the_wrong_type_is_an_input_error(run: Run, tmp_path: Path, args: tuple[str, ...]) -> None:
+    """'training_operations: abc' would otherwise only make the conditions unknown ("needs review")."""
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("models:\n  - {id: m1, training_operations: abc, published: false}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    p = run(*[str(out) if a == "OUT" else a for a in args], "--assets", str(inv))
+    assert p.returncode == 2
+    assert p.stderr.strip() == (f"regwatch: {inv}: asset 'm1': attribute 'training_operations' must be a number, "
+                                "got 'abc'")
+    assert not out.exists()
