@@ -13,7 +13,11 @@ is also the fallback when XSLT is not available.
 
 Traversal: ``AMDPAR``, ``P``, ``FP`` and ``HD`` are blocks (not entered); ``SECTION`` is a block (its
 ``SECTNO`` and ``SUBJECT``) and is entered; ``AUTH``, ``GPOTABLE``, ``FTNT``, ``GPH`` and ``MATH`` are skipped;
-any other element is entered.
+any other element is entered. Only the REGTEXTs of the parts the extractors read (:data:`FULL_PARTS`, and
+REGTEXTs without a part) are listed whole; of the others only the instructions are listed.
+
+(XPath's ``normalize-space()`` on the blocks without superscripts was tried: testing each block for them
+cost the XSLT more than the Python whitespace pass it saved.)
 """
 
 from __future__ import annotations
@@ -32,13 +36,23 @@ __all__ = ["Block", "document_blocks", "text_blocks"]
 SKIP = frozenset({"AUTH", "GPOTABLE", "FTNT", "GPH", "MATH"})
 _KIND = {"AMDPAR": "amdpar", "P": "p", "FP": "p", "HD": "hd", "SECTION": "section"}
 _RT, _SEP, _BLK, _HEAD = "\ue000", "\ue001", "\ue002", "\ue005"  # private-use separators in the XSLT output
-
+# the parts whose REGTEXTs are read whole by default: the CCL (774) and license exceptions (740); of every other
+# part only the amendatory instructions are listed (one of them may still amend the CCL), which spares most of
+# the text of a large rule (new sections of part 744, the EAR's general parts)
+FULL_PARTS = frozenset({"740", "774"})
 _XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:param name="full" select="' '"/>
   <xsl:template match="/">
     <xsl:for-each select="//REGTEXT">
       <xsl:text>{_RT}</xsl:text><xsl:value-of select="@PART"/><xsl:text>{_SEP}</xsl:text>
-      <xsl:value-of select="@TITLE"/><xsl:apply-templates select="*" mode="walk"/>
+      <xsl:value-of select="@TITLE"/>
+      <xsl:choose>
+        <xsl:when test="normalize-space(@PART)='' or contains($full, concat(' ', normalize-space(@PART), ' '))">
+          <xsl:text>{_SEP}F</xsl:text><xsl:apply-templates select="*" mode="walk"/>
+        </xsl:when>
+        <xsl:otherwise><xsl:text>{_SEP}A</xsl:text><xsl:apply-templates select="*" mode="amd"/></xsl:otherwise>
+      </xsl:choose>
     </xsl:for-each>
   </xsl:template>
   <xsl:template match="AUTH|GPOTABLE|FTNT|GPH|MATH|SECTNO|SUBJECT" mode="walk"/>
@@ -52,6 +66,12 @@ _XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/
     <xsl:apply-templates select="*" mode="walk"/>
   </xsl:template>
   <xsl:template match="*" mode="walk"><xsl:apply-templates select="*" mode="walk"/></xsl:template>
+  <xsl:template match="AUTH|GPOTABLE|FTNT|GPH|MATH|SECTNO|SUBJECT|P|FP|HD" mode="amd"/>
+  <xsl:template match="AMDPAR" mode="amd">
+    <xsl:text>{_BLK}</xsl:text><xsl:value-of select="local-name()"/><xsl:text>{_SEP}</xsl:text>
+    <xsl:apply-templates mode="text"/>
+  </xsl:template>
+  <xsl:template match="*" mode="amd"><xsl:apply-templates select="*" mode="amd"/></xsl:template>
   <xsl:template match="PRTPAGE|FTREF|GPH|GID|MATH" mode="text"/>
   <xsl:template match="SU" mode="text">
     <xsl:text>{SU_OPEN}</xsl:text><xsl:value-of select="."/><xsl:text>{SU_CLOSE}</xsl:text>
@@ -84,17 +104,23 @@ def _tag(el: Any) -> str:
     return t.rsplit("}", 1)[-1] if isinstance(t, str) else ""
 
 
-def _walk(el: Any) -> Iterator[tuple[str, Any]]:
-    """(kind, element) of the blocks under ``el``, in document order (see the module docstring)."""
+def _walk(el: Any, instructions_only: bool = False) -> Iterator[tuple[str, Any]]:
+    """(kind, element) of the blocks under ``el``, in document order (see the module docstring); only the
+    ``amdpar`` ones with ``instructions_only``."""
     for child in el:
         tag = _tag(child)
         if not tag or tag in SKIP or tag in ("SECTNO", "SUBJECT"):
             continue
         kind = _KIND.get(tag)
-        if kind is not None:
+        if kind is not None and (not instructions_only or kind == "amdpar"):
             yield kind, child
         if kind is None or kind == "section":
-            yield from _walk(child)
+            yield from _walk(child, instructions_only)
+
+
+def _is_full(part: str | None, full: frozenset[str]) -> bool:
+    """Whether a REGTEXT of ``part`` is read whole (a REGTEXT without a part always is)."""
+    return part is None or part in full
 
 
 def _python_text(kind: str, el: Any) -> str:
@@ -106,17 +132,22 @@ def _python_text(kind: str, el: Any) -> str:
 class _Document:
     """The REGTEXTs of one document and, lazily, their block elements."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, full: frozenset[str] = FULL_PARTS) -> None:
         self.root = root
+        self.full = full
         self.regtexts = list(root.iter("REGTEXT"))
+        self.partial: set[int] = set()  # REGTEXTs of which only the instructions are listed
         self._elements: dict[int, list[Any]] = {}
+
+    def walk(self, rt: int) -> Iterator[tuple[str, Any]]:
+        return _walk(self.regtexts[rt], rt in self.partial)
 
     def element(self, rt: int, k: int) -> Any:
         if rt not in self._elements:
             if k < 4:  # the instruction at the top of a REGTEXT: no need to list the rest
-                found = next(itertools.islice(_walk(self.regtexts[rt]), k, None), None)
+                found = next(itertools.islice(self.walk(rt), k, None), None)
                 return found[1] if found else None
-            self._elements[rt] = [el for _kind, el in _walk(self.regtexts[rt])]
+            self._elements[rt] = [el for _kind, el in self.walk(rt)]
         els = self._elements[rt]
         return els[k] if k < len(els) else None
 
@@ -144,7 +175,10 @@ def _norm(marked: str) -> str:
 
 
 def _from_xslt(doc: _Document) -> list[list[Block]] | None:
-    out = str(_transform()(doc.root))
+    from lxml import etree
+
+    full = etree.XSLT.strparam(" " + " ".join(sorted(doc.full)) + " ")
+    out = str(_transform()(doc.root, full=full))
     groups = out.split(_RT)[1:]
     if len(groups) != len(doc.regtexts) or out.count(SU_OPEN) != out.count(SU_CLOSE):
         return None  # the document's own text holds our private-use separators: do it the slow way
@@ -152,50 +186,64 @@ def _from_xslt(doc: _Document) -> list[list[Block]] | None:
     result: list[list[Block]] = []
     for i, group in enumerate(groups):
         head, *items = group.split(_BLK)
-        part, _, title = head.partition(_SEP)  # attribute values: whitespace kept as written, then stripped
-        if title.strip() not in ("", "15"):
-            continue
+        part, sep1, rest = head.partition(_SEP)  # attribute values: whitespace kept as written, then stripped
+        title, sep2, how = rest.partition(_SEP)
+        if not (sep1 and sep2) or how not in ("F", "A"):
+            return None
         part_ = part.strip() or None
+        if how == "A":
+            doc.partial.add(i)
+        if title.strip() not in ("", "15"):
+            continue  # another CFR title
+        if (how == "A") == _is_full(part_, doc.full):
+            return None  # a PART value that XPath and Python strip differently: do it the slow way
         blocks: list[Block] = []
         append = blocks.append
         for k, item in enumerate(items):
             name, sep, raw = item.partition(_SEP)
-            if not sep or name not in _KIND or _SEP in raw:
+            kind = _KIND.get(name)
+            if not sep or kind is None or _SEP in raw:
                 return None  # a separator inside the document's own text: do it the slow way
-            if name == "SECTION":
+            if kind == "section":
                 count, *heads = raw.split(_HEAD)
                 if not count.strip().isdigit() or int(count) != len(heads):
                     return None
-                append(Block("section", " ".join(_norm(h) for h in heads), None, part_, None, doc, (i, k)))
-                continue
-            text = _collapse(raw)
-            if SU_OPEN in text:
-                text = _norm(text)
-            append(Block(_KIND.get(name, "p"), text, None, part_, None, doc, (i, k)))
+                text = " ".join(_norm(h) for h in heads)
+            else:
+                text = _collapse(raw)
+                if SU_OPEN in text:
+                    text = _norm(text)
+            append(Block(kind, text, None, part_, None, doc, (i, k)))
         result.append(blocks)
     return result
 
 
 def _from_python(doc: _Document) -> list[list[Block]]:
     result: list[list[Block]] = []
-    for rt in doc.regtexts:
+    for i, rt in enumerate(doc.regtexts):
         if rt.get("TITLE") not in (None, "", "15"):
             continue
         part = (rt.get("PART") or "").strip() or None
-        result.append([Block(kind, _python_text(kind, el), None, part, el) for kind, el in _walk(rt)])
+        if not _is_full(part, doc.full):
+            doc.partial.add(i)
+        result.append([Block(kind, _python_text(kind, el), None, part, el) for kind, el in doc.walk(i)])
     return result
 
 
-def document_blocks(root: Any) -> list[list[Block]]:
-    """The blocks of every title-15 REGTEXT of ``root`` (a document, or a daily issue's document element)."""
-    doc = _Document(root)
+def document_blocks(root: Any, full: frozenset[str] = FULL_PARTS) -> list[list[Block]]:
+    """The blocks of every title-15 REGTEXT of ``root`` (a document, or a daily issue's document element):
+    all of them for the parts in ``full`` (and REGTEXTs without a part), only the instructions otherwise."""
+    doc = _Document(root, full)
     if not doc.regtexts:
         return []
     try:
         from_xslt = _from_xslt(doc)
     except Exception:  # libxslt unavailable or refusing the input: same result, slower
         from_xslt = None
-    return from_xslt if from_xslt is not None else _from_python(doc)
+    if from_xslt is None:
+        doc.partial.clear()
+        return _from_python(doc)
+    return from_xslt
 
 
 # -------------------------------------------------------------------------------------------- plain text

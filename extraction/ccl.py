@@ -93,15 +93,14 @@ _OWNER_WORDS = {"to", "of", "in", "under", "within"}
 
 @lru_cache(maxsize=1)
 def _matcher() -> Any:
-    from spacy.matcher import Matcher
+    """ECCN / paragraph / verb / object tokens, as lexeme flags (see :mod:`extraction.nlp`)."""
+    from extraction.nlp import matcher, regex_flag, words_flag
 
-    from extraction.nlp import blank
-
-    m = Matcher(blank().vocab)
-    m.add("ECCN", [[{"TEXT": {"REGEX": rf"^{ECCN_RE}\.?$"}}]])
-    m.add("PARA", [[{"TEXT": {"REGEX": r"^\.[a-z](?:\.[a-z0-9]+)*$"}}]])
-    m.add("VERB", [[{"LOWER": {"IN": sorted(_VERBS)}}]])
-    m.add("OBJ", [[{"LOWER": {"IN": sorted(_OBJECT_WORDS)}}]])
+    m = matcher()
+    m.add("ECCN", [[{regex_flag("CCL_ECCN", rf"{ECCN_RE}\.?"): True}]])
+    m.add("PARA", [[{regex_flag("CCL_PARA", r"\.[a-z](?:\.[a-z0-9]+)*"): True}]])
+    m.add("VERB", [[{words_flag("CCL_VERB", _VERBS): True}]])
+    m.add("OBJ", [[{words_flag("CCL_OBJECT", _OBJECT_WORDS): True}]])
     return m
 
 
@@ -450,10 +449,24 @@ def _value(num: str, scale: str | None) -> Decimal | None:
 _MAY_HAVE_THRESHOLD = re.compile(r"\d")
 # ... and the comparator next to a number: a left phrase ("less than", "up to", "≥") right before a digit, or
 # "or more"/"or less" after a number and at most a unit ("600 Gbyte/s or more"). "One or more digital
-# processing units" and "aggregated over all" do not qualify.
-_COMPARATOR_CUE = re.compile(
-    r"(?:\b(?:than|least|most|exceed|exceeding|excess\s+of|above|over|below|under|up\s+to|equal\s+to)|[<>≤≥])\s*\d"
-    r"|\d[^.;]{0,60}?\bor\s+(?:more|greater|above|higher|larger|less|fewer|below|lower|smaller)\b", re.I)
+# processing units" and "aggregated over all" do not qualify. (One regex for both, with a lazy gap after
+# every digit, cost ten microseconds a paragraph: the right cue is found first and the digit looked for
+# in the 60 characters before it.)
+_LEFT_CUE = re.compile(
+    r"(?:\b(?:than|least|most|exceed|exceeding|excess\s+of|above|over|below|under|up\s+to|equal\s+to)|[<>≤≥])\s*\d",
+    re.I)
+_RIGHT_CUE = re.compile(r"\bor\s+(?:more|greater|above|higher|larger|less|fewer|below|lower|smaller)\b", re.I)
+_DIGIT = re.compile(r"\d")
+
+
+def _comparator_cue(text: str) -> bool:
+    if _LEFT_CUE.search(text):
+        return True
+    for m in _RIGHT_CUE.finditer(text):
+        window = text[max(0, m.start() - 61):m.start()]  # a digit, then up to 60 characters without . or ;
+        if _DIGIT.search(window, max(window.rfind("."), window.rfind(";")) + 1):
+            return True
+    return False
 
 
 def thresholds_in(text: str, *, list_comparator: Comparator | None = None
@@ -462,7 +475,7 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
     out: list[tuple[str, Comparator, Decimal, str, str]] = []
     if not text or len(text) > 20000 or not _MAY_HAVE_THRESHOLD.search(text):
         return out
-    if list_comparator is None and not _COMPARATOR_CUE.search(text):
+    if list_comparator is None and not _comparator_cue(text):
         return out
     params_: list[tuple[int, int, str]] | None = None
 
@@ -752,6 +765,7 @@ def _le_changes(blocks: list[Block], confidence: float, new_codes: set[str] | No
 # ------------------------------------------------------------------------------------------ public
 
 
+ELIGIBILITY_PARTS = frozenset({"740", "742", "744", "748"})
 _BLOCKS_CACHE: dict[int, tuple[Any, list[list[Block]]]] = {}
 
 
@@ -837,8 +851,11 @@ def extract_eligibility(root: Any) -> list[Threshold]:
 
     Returned with ``eccn=None``; e.g. LPP ``tpp <= 26900000``, 2026-00789 ``tpp < 21000``."""
     try:
-        groups = _all_blocks(root)
-        return _eligibility([b for g in groups if g and g[0].part in ("740", "742", "744", "748") for b in g], 0.7)
+        r = _root(root)
+        if r is None or not hasattr(r, "iter"):
+            return []
+        groups = document_blocks(r, ELIGIBILITY_PARTS)
+        return _eligibility([b for g in groups if g and g[0].part in ELIGIBILITY_PARTS for b in g], 0.7)
     except Exception:
         return []
 

@@ -79,6 +79,8 @@ _ABBREV = {
     "pt", "pts", "para", "v", "vs", "etc", "u.s.c", "cf", "approx",
 }
 _SENT_END = re.compile(r"[.!?][\"”’)]*\s+(?=[A-Z“\"(\[])")
+_MAY_HAVE_DATE = re.compile(r"\d|publication", re.I)
+_LAST_WORD = re.compile(r"([A-Za-z.]+)\.[\"”’)]*$")
 _LABEL = re.compile(r"^\s*(?P<label>[A-Z][A-Za-z()/\- ]{1,40}?)\s*:\s+")
 
 OPEN, CLOSE = "\u27e8", "\u27e9"  # ⟨i⟩ marks a usable date mention in templated text
@@ -110,28 +112,29 @@ class _Fact:
 
 @lru_cache(maxsize=1)
 def _matcher() -> Any:
-    from spacy.matcher import Matcher
+    """Token patterns on lexeme flags (see :mod:`extraction.nlp`). The flags are as strict as the forms they
+    stand for; :func:`_parse_abs` still checks each match (and drops impossible dates)."""
+    from extraction.nlp import matcher, regex_flag, words_flag
 
-    from extraction.nlp import blank
-
-    nlp = blank()
-    m = Matcher(nlp.vocab)
-    months = _MONTH_WORDS + [w + "." for w in _MONTH_WORDS if len(w) <= 4]
-    month = {"LOWER": {"IN": months}}
+    m = matcher()
+    month = {words_flag("DATE_MONTH", _MONTH_WORDS + [w + "." for w in _MONTH_WORDS if len(w) <= 4]): True}
     dot = {"ORTH": ".", "OP": "?"}
-    day = {"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}
-    year = {"TEXT": {"REGEX": r"^(?:1[89]|2\d)\d\d$"}}
+    day = {regex_flag("DATE_DAY", r"\d{1,2}(?:st|nd|rd|th)?"): True}
+    year = {regex_flag("DATE_YEAR", r"(?:1[89]|2\d)\d\d"): True}
     m.add("ABS", [[month, dot, day, {"ORTH": {"IN": [",", "."]}, "OP": "?"}, year]])
-    m.add("ABS", [[month, dot, {"TEXT": {"REGEX": r"^\d{1,2},(?:1[89]|2\d)\d\d$"}}]])
-    m.add("NUM", [[{"TEXT": {"REGEX": r"^\d{1,2}/\d{1,2}/(?:1[89]|2\d)\d\d$"}}]])
-    m.add("ISO", [[{"TEXT": {"REGEX": r"^(?:1[89]|2\d)\d\d-\d\d-\d\d$"}}]])
-    number = {"TEXT": {"REGEX": r"^\d{1,4}$"}}
-    word_number = {"LOWER": {"IN": list(_NUM_WORDS)}}
-    tail: list[dict[str, Any]] = [
+    m.add("ABS", [[month, dot, {regex_flag("DATE_DAY_YEAR", r"\d{1,2},(?:1[89]|2\d)\d\d"): True}]])  # "17,2023"
+    m.add("NUM", [[{regex_flag("DATE_NUMERIC", r"\d{1,2}/\d{1,2}/(?:1[89]|2\d)\d\d"): True}]])
+    # the tokenizer splits "2025-01-13" at its hyphens
+    two = {regex_flag("DATE_TWO_DIGITS", r"\d\d"): True}
+    m.add("ISO", [[year, {"ORTH": "-"}, two, {"ORTH": "-"}, two]])
+    number = {regex_flag("DATE_COUNT", r"\d{1,4}"): True}
+    word_number = {words_flag("DATE_COUNT_WORD", _NUM_WORDS): True}
+    tail: list[dict[Any, Any]] = [
         {"LOWER": "calendar", "OP": "?"},  # "business days" are not computed
-        {"LOWER": {"IN": ["day", "days"]}},
-        {"LOWER": {"IN": ["after", "from", "following"]}},
-        {"LOWER": {"IN": ["the", "date", "of", "its", "this", "rule", "'s", "document", "day"]}, "OP": "*"},
+        {words_flag("DATE_DAYS", ("day", "days")): True},
+        {words_flag("DATE_AFTER", ("after", "from", "following")): True},
+        {words_flag("DATE_FILLER", ("the", "date", "of", "its", "this", "rule", "'s", "document", "day")): True,
+         "OP": "*"},
         {"LOWER": "publication"},
     ]
     m.add("REL", [[number, *tail], [word_number, *tail],
@@ -142,29 +145,30 @@ def _matcher() -> Any:
 
 
 def _parse_abs(text: str) -> tuple[dt.date, bool] | None:
-    t = text.strip()
-    mm = re.fullmatch(r"([A-Za-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*([,.]?)\s*(\d{4})", t)
-    if mm:
-        mon = _MONTHS.get(mm.group(1).lower()[:3])
-        if mon is None:
-            return None
-        odd = mm.group(3) == "." or bool(re.search(r",\d", t)) or mm.group(3) == ""
-        try:
+    """(date, odd format) of an absolute date mention, or None when it is not one (or is impossible)."""
+    parsed = _parse_abs_any(text.strip())
+    if parsed is None or not 1800 <= parsed[0].year <= 2999:
+        return None
+    return parsed
+
+
+def _parse_abs_any(t: str) -> tuple[dt.date, bool] | None:
+    try:
+        mm = re.fullmatch(r"([A-Za-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*([,.]?)\s*(\d{4})", t)
+        if mm:
+            mon = _MONTHS.get(mm.group(1).lower()[:3])
+            if mon is None:
+                return None
+            odd = mm.group(3) == "." or bool(re.search(r",\d", t)) or mm.group(3) == ""
             return dt.date(int(mm.group(4)), mon, int(mm.group(2))), odd
-        except ValueError:
-            return None
-    mm = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", t)
-    if mm:
-        try:
+        mm = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", t)
+        if mm:
             return dt.date(int(mm.group(3)), int(mm.group(1)), int(mm.group(2))), True
-        except ValueError:
-            return None
-    mm = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t)
-    if mm:
-        try:
+        mm = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t)
+        if mm:
             return dt.date(int(mm.group(1)), int(mm.group(2)), int(mm.group(3))), True
-        except ValueError:
-            return None
+    except ValueError:  # February 30
+        return None
     return None
 
 
@@ -240,8 +244,10 @@ def _sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for mm in _SENT_END.finditer(text):
-        before = text[start:mm.start() + 1]
-        word = re.search(r"([A-Za-z.]+)\.[\"”’)]*$", before)
+        # the word before the stop, from a short window: an end-anchored search of everything since the
+        # last sentence end was quadratic in a paragraph full of abbreviations
+        before = text[max(start, mm.start() - 40):mm.start() + 1]
+        word = _LAST_WORD.search(before)
         if word and word.group(1).lower().strip(".") in _ABBREV:
             continue
         out.append(text[start:mm.end()].strip())
@@ -539,8 +545,8 @@ def _paragraph(text: str, pub: dt.date | None) -> list[tuple[_Fact, str]]:
     lkind = _label_kind(label)
     out: list[tuple[_Fact, str]] = []
     for sent in _sentences(body):
-        try:
-            mentions = _mentions(sent)
+        try:  # every date form has a digit or the word "publication": spaCy runs only on such sentences
+            mentions = _mentions(sent) if _MAY_HAVE_DATE.search(sent) else []
         except Exception:  # never raise on odd input
             continue
         t = _template(sent, mentions)
@@ -604,30 +610,46 @@ _SUPL_SELF = re.compile(
 )
 
 
-def _paragraph_elements(el: Any) -> list[Any]:
-    return [p for p in el.iter("P", "FP")]
+_DATE_SECTIONS = "./PREAMB/DATES | ./PREAMB/EFFDATE | ./DATES | ./EFFDATE"
+# paragraphs of the supplementary information that can hold a self-referencing "... is effective" sentence
+# (the test runs in C; reading every paragraph's text in Python cost more than the rest of a document)
+_SUPL_EFFECTIVE = "./*[(self::P or self::FP) and contains(., 'effective')]"
+
+
+@lru_cache(maxsize=16)
+def _xpath(expr: str) -> Any:
+    from lxml import etree
+
+    return etree.XPath(expr)
+
+
+def _supl_candidates(supl: Any) -> list[tuple[Any, bool]]:
+    """(paragraph, under an "Effective date"-style heading) for the paragraphs of a SUPLINF worth reading."""
+    dated = [hd for hd in supl.iterchildren("HD") if _SUPL_HEAD.search(text_of(hd))]
+    if not dated:
+        return [(p, False) for p in _xpath(_SUPL_EFFECTIVE)(supl)]
+    out: list[tuple[Any, bool]] = []
+    under = False
+    for child in supl.iterchildren("HD", "P", "FP"):  # not the (many) REGTEXTs between them
+        if child.tag == "HD":
+            under = any(child is hd for hd in dated)
+        elif under or "effective" in "".join(child.itertext()):
+            out.append((child, under))
+    return out
 
 
 def extract_dates(root: Any, publication_date: dt.date | None) -> list[DateFact]:
     """Date facts of a ``RULE``/``PRORULE``/``NOTICE``/``CORRECT`` element (see the module docstring)."""
     out: list[DateFact] = []
     try:
-        sections = root.xpath("./PREAMB/DATES | ./PREAMB/EFFDATE | ./DATES | ./EFFDATE")
-        for sec in sections:
-            for p in _paragraph_elements(sec):
+        for sec in _xpath(_DATE_SECTIONS)(root):
+            for p in sec.iter("P", "FP"):
                 out.extend(_to_facts(_paragraph(text_of(p), publication_date), element_path(p)))
         have = {f.kind for f in out}
-        for supl in root.xpath("./SUPLINF"):
-            heading = ""
-            for child in supl.iterchildren("HD", "P", "FP"):  # not the (many) REGTEXTs between them
-                tag = child.tag if isinstance(child.tag, str) else ""
-                if tag == "HD":
-                    heading = text_of(child)
-                    continue
-                if tag not in ("P", "FP"):
-                    continue
+        for supl in root.iterchildren("SUPLINF"):
+            for child, under in _supl_candidates(supl):
                 text = text_of(child)
-                if not _SUPL_HEAD.search(heading):
+                if not under:
                     sents = [s for s in _sentences(text) if _SUPL_SELF.match(s)]
                     if not sents:
                         continue

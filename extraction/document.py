@@ -14,6 +14,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -143,16 +144,24 @@ def corrects_from(texts: list[str], own: str | None) -> str | None:
 def known_document_for(citation: str) -> str | None:
     """The FR document number of a citation that the embedded default ruleset knows (e.g. 90 FR 5298 is
     2025-00711): corrections cite what they correct by page, the contract wants the document number."""
+    return _default_fr_citations().get(citation)
+
+
+@lru_cache(maxsize=1)
+def _default_fr_citations() -> dict[str, str]:
+    """Citation -> document number of the default ruleset's FR documents (parsed once per process: a daily
+    issue has several corrections, and parsing the ruleset costs more than extracting one of them)."""
     try:
         from rulesdsl.ruleset import Ruleset
 
         rs = Ruleset.default()
     except Exception:
-        return None
+        return {}
+    out: dict[str, str] = {}
     for doc in rs.documents.values():
-        if doc.citation == citation and doc.kind.startswith("fr_"):
-            return doc.id
-    return None
+        if doc.citation and doc.kind.startswith("fr_"):
+            out.setdefault(doc.citation, doc.id)
+    return out
 
 
 def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.date | None = None,

@@ -2,12 +2,21 @@
 
 Extraction modules build their rule-based matchers (``Matcher``, ``PhraseMatcher``, ``EntityRuler``) on
 its vocabulary. Importing spaCy costs about 0.1 s and memory, so nothing imports it until it is needed.
+
+Matcher patterns test tokens with :func:`flag` attributes rather than ``REGEX``/``IN``/comparison
+predicates: spaCy evaluates those in Python for every token, while a lexeme flag is computed once per
+distinct word (when the vocabulary first sees it) and tested in C. On the dates of a daily issue this
+halved the matcher's time.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
+
+_FLAGS: dict[str, int] = {}
 
 
 @lru_cache(maxsize=1)
@@ -20,3 +29,31 @@ def blank() -> Any:
 def tokens(text: str) -> Any:
     """A spaCy ``Doc`` of ``text`` (tokenizer only)."""
     return blank()(text)
+
+
+def flag(name: str, getter: Callable[[str], bool]) -> int:
+    """The attribute id of a boolean lexeme flag of the shared vocabulary (registered once per ``name``), for
+    patterns such as ``{flag("MONTH", ...): True}``."""
+    if name not in _FLAGS:
+        _FLAGS[name] = int(blank().vocab.add_flag(getter))
+    return _FLAGS[name]
+
+
+def regex_flag(name: str, pattern: str) -> int:
+    """A flag set on words that ``pattern`` matches whole."""
+    rx = re.compile(pattern)
+    return flag(name, lambda s: rx.fullmatch(s) is not None)
+
+
+def words_flag(name: str, words: Iterable[str]) -> int:
+    """A flag set on words whose lower case is one of ``words``."""
+    ws = frozenset(words)
+    return flag(name, lambda s: s.lower() in ws)
+
+
+def matcher() -> Any:
+    """A new ``Matcher`` on the shared vocabulary. Pattern validation is off: its schema does not know flag
+    attributes (integer keys), which spaCy's matcher itself supports."""
+    from spacy.matcher import Matcher
+
+    return Matcher(blank().vocab, validate=False)
