@@ -221,7 +221,7 @@ def _from_xslt(doc: _Document) -> list[list[Block]] | None:
 def _from_python(doc: _Document) -> list[list[Block]]:
     result: list[list[Block]] = []
     for i, rt in enumerate(doc.regtexts):
-        if rt.get("TITLE") not in (None, "", "15"):
+        if (rt.get("TITLE") or "").strip() not in ("", "15"):
             continue
         part = (rt.get("PART") or "").strip() or None
         if not _is_full(part, doc.full):

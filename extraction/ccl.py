@@ -331,8 +331,8 @@ def _root(root: Any) -> Any:
 # ------------------------------------------------------------------------------------- thresholds
 
 _SCALE = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
-_NUM = re.compile(
-    r"(?<![\w.,^§/])(?P<num>(?:\d+(?:\.\d+)?\s*(?:x|×|\*)\s*)?10\s*\^\s*-?\d{1,3}"
+_NUM = re.compile(  # "(?=[0-9])" first: lets the regex engine skip to digits instead of trying every position
+    r"(?=[0-9])(?<![\w.,^§/])(?P<num>(?:\d+(?:\.\d+)?\s*(?:x|×|\*)\s*)?10\s*\^\s*-?\d{1,3}"
     r"|\d+(?:\.\d+)?\s*(?:x|×)\s*10\d{2}(?!\d)"
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w^]|[.,]\d)"
     r"(?:\s+(?P<scale>thousand|million|billion|trillion)\b)?",
@@ -375,17 +375,21 @@ def _left_comparator(left: str) -> Comparator | None:
 
 
 _Q = r"[‘’“”'\"]?"
+# Every alternative starts with a literal letter (a word boundary before one is a lookbehind after it:
+# "tpp(?<!\wtpp)"), so that the regex engine scans for its first letters instead of trying every position.
 _PARAMS: list[tuple[str, re.Pattern[str]]] = [
     ("bit_tops", re.compile(r"bit\s+length\s+per\s+operation\s+multiplied\s+by\s+processing\s+performance"
                             r"|bit\s*(?:x|×)\s*TOPS", re.I)),
     ("memory_bandwidth_density", re.compile(rf"memory\s+bandwidth\s+density{_Q}", re.I)),
-    ("performance_density", re.compile(rf"performance\s+density{_Q}|\bPD\b", re.I)),
-    ("tpp", re.compile(rf"total\s+processing\s+performance{_Q}|\bTPP\b", re.I)),
+    ("performance_density", re.compile(rf"performance\s+density{_Q}|PD(?<!\wPD)\b", re.I)),
+    ("tpp", re.compile(rf"total\s+processing\s+performance{_Q}|TPP(?<!\wTPP)\b", re.I)),
     ("io_bandwidth", re.compile(r"(?:aggregate\s+)?bidirectional\s+transfer\s+rate", re.I)),
     ("dram_bandwidth", re.compile(r"DRAM\s+bandwidth", re.I)),
     ("transistors", re.compile(r"transistor\s+count", re.I)),
-    ("training_operations", re.compile(r"\btrain(?:ed|ing)\b[^.;]*?\boperations\b", re.I)),
+    ("training_operations", re.compile(r"train(?<!\wtrain)(?:ed|ing)\b[^.;]*?\boperations\b", re.I)),
 ]
+# the same patterns for the lower-cased text (several times faster than re.I on the original)
+_PARAMS_LOW: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(rx.pattern.lower())) for name, rx in _PARAMS]
 # a word every match of the parameter's pattern contains: its pattern is not run on text without it
 _PARAM_HINTS: dict[str, tuple[str, ...]] = {
     "bit_tops": ("bit",), "memory_bandwidth_density": ("memory",), "performance_density": ("density", "pd"),
@@ -431,8 +435,9 @@ _DECIMAL = re.compile(r"\d+\.\d+")
 def _value(num: str, scale: str | None) -> Decimal | None:
     if scale is None and num.isdigit():
         return Decimal(num.lstrip("0") or "0")  # the common case, without the general parser
-    if scale is None and _DECIMAL.fullmatch(num):
-        return parse_number(num)[0]
+    if scale is None and len(num) <= 24 and _DECIMAL.fullmatch(num):  # "5.92": exact within the context's 28 digits
+        d = Decimal(num)
+        return Decimal(int(d)) if d == d.to_integral_value() else d.normalize()
     s = re.sub(r"\s+", "", num).replace("×", "x").replace("*", "x")
     s = re.sub(r"^(\d+(?:\.\d+)?)x", r"\1 x ", s)
     try:
@@ -452,21 +457,31 @@ _MAY_HAVE_THRESHOLD = re.compile(r"\d")
 # processing units" and "aggregated over all" do not qualify. (One regex for both, with a lazy gap after
 # every digit, cost ten microseconds a paragraph: the right cue is found first and the digit looked for
 # in the 60 characters before it.)
+# Both run on the lower-cased text: Python's re is several times slower on an alternation with re.I.
 _LEFT_CUE = re.compile(
-    r"(?:\b(?:than|least|most|exceed|exceeding|excess\s+of|above|over|below|under|up\s+to|equal\s+to)|[<>≤≥])\s*\d",
-    re.I)
-_RIGHT_CUE = re.compile(r"\bor\s+(?:more|greater|above|higher|larger|less|fewer|below|lower|smaller)\b", re.I)
+    r"(?:\b(?:than|least|most|exceed|exceeding|excess\s+of|above|over|below|under|up\s+to|equal\s+to)|[<>≤≥])\s*\d")
+_RIGHT_CUE = re.compile(r"\bor\s+(?:more|greater|above|higher|larger|less|fewer|below|lower|smaller)\b")
 _DIGIT = re.compile(r"\d")
 
 
-def _comparator_cue(text: str) -> bool:
-    if _LEFT_CUE.search(text):
+def _comparator_cue(low: str) -> bool:
+    """Whether the lower-cased text has a comparator next to a number."""
+    if _LEFT_CUE.search(low):
         return True
-    for m in _RIGHT_CUE.finditer(text):
-        window = text[max(0, m.start() - 61):m.start()]  # a digit, then up to 60 characters without . or ;
+    for m in _RIGHT_CUE.finditer(low):
+        window = low[max(0, m.start() - 61):m.start()]  # a digit, then up to 60 characters without . or ;
         if _DIGIT.search(window, max(window.rfind("."), window.rfind(";")) + 1):
             return True
     return False
+
+
+# A number yields a threshold only with a parameter, named (each parameter's pattern contains one of its
+# hints) or implied by a unit after it (each unit pattern contains one of these words, lower-cased): a
+# paragraph with none of them is not read further. Most CCL paragraphs (lithography, lasers) have none.
+_UNIT_HINTS = ("operations", "flop", "transistor", "gb", "gigabyte", "tb/s", "tbyte", "terabyte")
+
+
+_ALL_HINTS = tuple(dict.fromkeys([*_UNIT_HINTS, *(h for hs in _PARAM_HINTS.values() for h in hs)]))
 
 
 def thresholds_in(text: str, *, list_comparator: Comparator | None = None
@@ -475,16 +490,19 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
     out: list[tuple[str, Comparator, Decimal, str, str]] = []
     if not text or len(text) > 20000 or not _MAY_HAVE_THRESHOLD.search(text):
         return out
-    if list_comparator is None and not _comparator_cue(text):
+    low = text.lower()
+    if not any(h in low for h in _ALL_HINTS):
+        return out
+    if list_comparator is None and not _comparator_cue(low):
         return out
     params_: list[tuple[int, int, str]] | None = None
 
     def params() -> list[tuple[int, int, str]]:  # where each parameter is named; computed when first needed
         nonlocal params_
         if params_ is None:
-            low = text.lower()
-            params_ = [(m.start(), m.end(), name) for name, rx in _PARAMS if any(h in low for h in _PARAM_HINTS[name])
-                       for m in rx.finditer(text)]
+            same = len(low) == len(text)  # (lower() lengthens a few letters, such as "İ": then positions differ)
+            params_ = [(m.start(), m.end(), name) for name, rx in (_PARAMS_LOW if same else _PARAMS)
+                       if any(h in low for h in _PARAM_HINTS[name]) for m in rx.finditer(low if same else text)]
         return params_
 
     for m in _NUM.finditer(text):
@@ -623,7 +641,7 @@ def _ccl_thresholds(blocks: Iterable[Block], confidence: float) -> list[Threshol
             continue
         if st.note in ("technical", "exclusion") or st.section in ("lr", "le"):
             continue
-        if _LE_LINE.match(text) or _LICENSE_EXCEPTION.search(text):
+        if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
             continue
         if st.note == "note":
             continue

@@ -58,18 +58,43 @@ def _clean(s: str | None) -> str | None:
     return s or None
 
 
-def _find(el: Any, path: str) -> Any:
-    """``el.find(".//" + path)``, trying the usual place first (``PREAMB/ACT``, ``FRDOC``): a ``.//`` search
-    walks the whole document, which for a large rule costs more than everything else in the metadata."""
-    found = el.find(path)
-    return found if found is not None else el.find(".//" + path)
+class _Where:
+    """Where a document's metadata elements are: the usual place (``PREAMB/ACT``, ``FRDOC``), else the first
+    such element in one walk of the document, which looks for every tag at once (a ``.//TAG`` search per tag
+    walked the whole document each time, and for a large rule cost more than the rest of the metadata)."""
+
+    TAGS = ("FRDOC", "RIN", "DEPDOC", "LSTSUB", "SUBJECT", "CFR", "ACT", "AGENCY", "SUBAGY", "SUM", "SUPLINF")
+
+    def __init__(self, el: Any) -> None:
+        self.el = el
+        self.first: dict[str, Any] = {}
+        self.first_in_preamble: dict[str, Any] = {}  # first one whose parent is a PREAMB
+        self.rins: list[Any] = []
+        for x in el.iter(*self.TAGS):
+            tag = x.tag
+            if tag == "RIN":
+                self.rins.append(x)
+            self.first.setdefault(tag, x)
+            if tag not in self.first_in_preamble:
+                parent = x.getparent()
+                if parent is not None and parent.tag == "PREAMB":
+                    self.first_in_preamble[tag] = x
+
+    def find(self, path: str, *, anywhere: bool = True) -> Any:
+        """``path`` below the document, else (for ``PREAMB/TAG``) a TAG in any PREAMB, else (``anywhere``)
+        the first TAG at all."""
+        found = self.el.find(path)
+        if found is not None:
+            return found
+        tag = path.rsplit("/", 1)[-1]
+        if path.startswith("PREAMB/") and tag in self.first_in_preamble:
+            return self.first_in_preamble[tag]
+        return self.first.get(tag) if anywhere else None
 
 
-def _labelled(el: Any, tag: str) -> str | None:
+def _labelled(where: _Where, tag: str) -> str | None:
     """Text of the P paragraphs of a labelled preamble block (ACT, AGY, SUM), without its "ACTION:" head."""
-    block = _find(el, f"PREAMB/{tag}")
-    if block is None:
-        block = el.find(f".//{tag}")
+    block = where.find(f"PREAMB/{tag}")
     if block is None:
         return None
     paras = [text_of(p) for p in block if isinstance(p.tag, str) and p.tag in ("P", "FP")]
@@ -77,17 +102,17 @@ def _labelled(el: Any, tag: str) -> str | None:
     return _clean(text)
 
 
-def _cfr_parts(el: Any) -> list[int]:
+def _cfr_parts(where: _Where) -> list[int]:
     parts: set[int] = set()
-    for p in el.xpath(".//REGTEXT/@PART | self::REGTEXT/@PART"):  # attribute values, without element proxies
+    # attribute values, without element proxies
+    for p in _xpath(".//REGTEXT/@PART | self::REGTEXT/@PART")(where.el):
         if p and str(p).strip().isdigit():
             parts.add(int(p))
-    lst = el.find("SUPLINF/LSTSUB")
-    lst = lst if lst is not None else el.find(".//LSTSUB")
+    lst = where.find("SUPLINF/LSTSUB")
     if lst is not None:
         for cfr in lst.iter("CFR"):
             parts.update(int(n) for n in re.findall(r"Parts?\s+(\d+)", text_of(cfr)))
-    cover = _find(el, "PREAMB/CFR")
+    cover = where.find("PREAMB/CFR", anywhere=False)
     if cover is not None:  # may be truncated ("et al."): completed by REGTEXT and the List of Subjects
         for m in _PARTS.finditer(text_of(cover)):
             parts.update(int(n) for n in _NUM.findall(m.group(2)))
@@ -121,9 +146,29 @@ def is_correction(action: str | None, title: str | None) -> bool:
         re.search(r";\s*correction\.?$", (action or "").lower()))
 
 
-def _corrects(el: Any, own: str | None) -> str | None:
-    texts = [text_of(x) for x in (el.find(".//SUM"), el.find(".//SUPLINF"), el.find(".//ACT")) if x is not None]
+_CITING = "./*[self::P or self::FP or self::HD or self::FTNT][contains(., 'FR')]"
+
+
+def _corrects(where: _Where, own: str | None) -> str | None:
+    """The summary, the supplementary information and the action, in that order; of the supplementary
+    information only the paragraphs that can cite a document (rendering all of its text cost more than the
+    rest of the metadata)."""
+    texts: list[str] = []
+    for x in (where.first.get("SUM"), where.first.get("SUPLINF"), where.first.get("ACT")):
+        if x is None:
+            continue
+        if x.tag == "SUPLINF":
+            texts.extend(text_of(p) for p in _xpath(_CITING)(x))
+        else:
+            texts.append(text_of(x))
     return corrects_from(texts, own)
+
+
+@lru_cache(maxsize=16)
+def _xpath(expr: str) -> Any:
+    from lxml import etree
+
+    return etree.XPath(expr)
 
 
 def corrects_from(texts: list[str], own: str | None) -> str | None:
@@ -167,7 +212,8 @@ def _default_fr_citations() -> dict[str, str]:
 def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.date | None = None,
                   previous_page: int | None = None) -> DocumentMeta:
     tag = el.tag if isinstance(el.tag, str) else ""
-    frdoc = _find(el, "FRDOC")
+    where = _Where(el)
+    frdoc = where.find("FRDOC")
     frdoc_text = text_of(frdoc) if frdoc is not None else ""
     m = _FRDOC.search(frdoc_text)
     number = m.group(1) if m else None
@@ -178,20 +224,17 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
         filed_year = y + 2000 if y < 100 else y
     vol = volume or _volume_for(publication_date, filed_year)
     page = _start_page(el, previous_page)
-    action = _labelled(el, "ACT")
+    action = _labelled(where, "ACT")
     rins = []
-    for r in el.iter("RIN"):
+    for r in where.rins:
         for mm in _RIN.finditer(text_of(r)):
             rins.append(f"{mm.group(1)}-{mm.group(2)}")
     docket = None
-    dep = _find(el, "PREAMB/DEPDOC")
-    dep = dep if dep is not None else el.find(".//DEPDOC")
+    dep = where.find("PREAMB/DEPDOC")
     if dep is not None:
         md = _DOCKET.search(text_of(dep))
         docket = md.group(1).replace("\u2013", "-") if md else _clean(text_of(dep).strip("[]"))
-    subject = _find(el, "PREAMB/SUBJECT")
-    if subject is None:
-        subject = el.find(".//SUBJECT")
+    subject = where.find("PREAMB/SUBJECT")
     doc_type = TYPE_BY_TAG.get(tag)
     if tag == "CORRECT":  # the API files corrections under the section they appear in
         section = el.getparent().tag if el.getparent() is not None else ""
@@ -205,15 +248,15 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
         title=_clean(text_of(subject)) if subject is not None else None,
         rin=list(dict.fromkeys(rins)),
         agency_docket=docket,
-        cfr_parts=_cfr_parts(el),
-        agency=_clean(text_of(a)) if (a := _find(el, "PREAMB/AGENCY")) is not None else None,
-        subagency=_clean(text_of(s)) if (s := _find(el, "PREAMB/SUBAGY")) is not None else None,
+        cfr_parts=_cfr_parts(where),
+        agency=_clean(text_of(a)) if (a := where.find("PREAMB/AGENCY", anywhere=False)) is not None else None,
+        subagency=_clean(text_of(s)) if (s := where.find("PREAMB/SUBAGY", anywhere=False)) is not None else None,
     )
     correction = tag == "CORRECT" or is_correction(action, meta.title)
     if number and re.match(r"^[A-Z]\d-", number):  # OFR printing correction "C1-2025-00711" of 2025-00711
         meta.corrects = number[3:]
     elif correction:
-        meta.corrects = _corrects(el, number)
+        meta.corrects = _corrects(where, number)
     return meta
 
 
