@@ -209,10 +209,12 @@ def _from_xslt(doc: _Document) -> list[list[Block]] | None:
                 if not count.strip().isdigit() or int(count) != len(heads):
                     return None
                 text = " ".join(_norm(h) for h in heads)
-            else:
-                text = _collapse(raw)
-                if SU_OPEN in text:
-                    text = _norm(text)
+            else:  # _collapse() and _norm(), inline: this loop runs for every paragraph
+                text = raw.strip()
+                if not text.isprintable() or "  " in text:
+                    text = " ".join(text.split())
+                    if SU_OPEN in text:
+                        text = " ".join(resolve_superscripts(text).split())
             append(Block(kind, text, None, part_, None, doc, (i, k)))
         result.append(blocks)
     return result
