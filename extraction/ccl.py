@@ -510,8 +510,8 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
         nonlocal params_
         if params_ is None:
             same = len(low) == len(text)  # (lower() lengthens a few letters, such as "İ": then positions differ)
-            params_ = [(m.start(), m.end(), name) for name, rx in (_PARAMS_LOW if same else _PARAMS)
-                       if any(h in low for h in _PARAM_HINTS[name]) for m in rx.finditer(low if same else text)]
+            params_ = sorted((m.start(), m.end(), name) for name, rx in (_PARAMS_LOW if same else _PARAMS)
+                             if any(h in low for h in _PARAM_HINTS[name]) for m in rx.finditer(low if same else text))
         return params_
 
     for m in _NUM.finditer(text):
@@ -548,7 +548,7 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
                     break
         if param is None:
             # a parameter stated right after ("26,900,000 cumulative total processing performance")
-            for s_, _e, name in sorted(params()):
+            for s_, _e, name in params():  # (in order of position)
                 if s_ >= m.end() and _ADJ_GAP.match(text[m.end():s_]):
                     param = name
                     break
