@@ -56,7 +56,7 @@ from functools import lru_cache
 from typing import Any
 
 from extraction.model import DateFact, DateKind
-from extraction.xmltext import element_path, normalise_plain, text_of
+from extraction.xmltext import element_path, normalise_plain, text_of, xpath
 
 __all__ = ["extract_dates", "extract_dates_text"]
 
@@ -616,18 +616,11 @@ _DATE_SECTIONS = "./PREAMB/DATES | ./PREAMB/EFFDATE | ./DATES | ./EFFDATE"
 _SUPL_EFFECTIVE = "./*[(self::P or self::FP) and contains(., 'effective')]"
 
 
-@lru_cache(maxsize=16)
-def _xpath(expr: str) -> Any:
-    from lxml import etree
-
-    return etree.XPath(expr)
-
-
 def _supl_candidates(supl: Any) -> list[tuple[Any, bool]]:
     """(paragraph, under an "Effective date"-style heading) for the paragraphs of a SUPLINF worth reading."""
     dated = [hd for hd in supl.iterchildren("HD") if _SUPL_HEAD.search(text_of(hd))]
     if not dated:
-        return [(p, False) for p in _xpath(_SUPL_EFFECTIVE)(supl)]
+        return [(p, False) for p in xpath(_SUPL_EFFECTIVE)(supl)]
     out: list[tuple[Any, bool]] = []
     under = False
     for child in supl.iterchildren("HD", "P", "FP"):  # not the (many) REGTEXTs between them
@@ -642,7 +635,7 @@ def extract_dates(root: Any, publication_date: dt.date | None) -> list[DateFact]
     """Date facts of a ``RULE``/``PRORULE``/``NOTICE``/``CORRECT`` element (see the module docstring)."""
     out: list[DateFact] = []
     try:
-        for sec in _xpath(_DATE_SECTIONS)(root):
+        for sec in xpath(_DATE_SECTIONS)(root):
             for p in sec.iter("P", "FP"):
                 out.extend(_to_facts(_paragraph(text_of(p), publication_date), element_path(p)))
         have = {f.kind for f in out}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import DocumentMeta, Extraction
-from .xmltext import element_path, text_of
+from .xmltext import element_path, text_of, xpath
 
 DOC_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU", "CORRECT")
 TYPE_BY_TAG = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document",
@@ -105,7 +105,7 @@ def _labelled(where: _Where, tag: str) -> str | None:
 def _cfr_parts(where: _Where) -> list[int]:
     parts: set[int] = set()
     # attribute values, without element proxies (one per REGTEXT cost twice as much)
-    for p in _xpath(".//REGTEXT/@PART | self::REGTEXT/@PART")(where.el):
+    for p in xpath(".//REGTEXT/@PART | self::REGTEXT/@PART")(where.el):
         if p and str(p).strip().isdigit():
             parts.add(int(p))
     lst = where.find("SUPLINF/LSTSUB")
@@ -158,17 +158,10 @@ def _corrects(where: _Where, own: str | None) -> str | None:
         if x is None:
             continue
         if x.tag == "SUPLINF":
-            texts.extend(text_of(p) for p in _xpath(_CITING)(x))
+            texts.extend(text_of(p) for p in xpath(_CITING)(x))
         else:
             texts.append(text_of(x))
     return corrects_from(texts, own)
-
-
-@lru_cache(maxsize=16)
-def _xpath(expr: str) -> Any:
-    from lxml import etree
-
-    return etree.XPath(expr)
 
 
 def corrects_from(texts: list[str], own: str | None) -> str | None:

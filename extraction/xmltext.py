@@ -17,6 +17,7 @@ Traps handled here, once (SOURCES.md section 6):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 _BASE10 = re.compile(r"(?:^|[^\d.,])10\s*$")
@@ -85,6 +86,14 @@ def text_of(el: Any) -> str:
     render(el, parts)
     marked = " ".join("".join(parts).split())
     return " ".join(resolve_superscripts(marked).split()) if SU_OPEN in marked else marked
+
+
+@lru_cache(maxsize=32)
+def xpath(expr: str) -> Any:
+    """A compiled ``etree.XPath`` (compiling an expression costs more than evaluating it on a small element)."""
+    from lxml import etree
+
+    return etree.XPath(expr)
 
 
 def element_path(el: Any) -> str:

@@ -523,3 +523,26 @@ def test_unknown_citation_is_none() -> None:
     assert known_document_for("") is None
     # an unknown citation is kept as written
     assert corrects_from(["This document corrects 89 FR 99999."], None) == "89 FR 99999"
+
+
+# ========================================================= 7. lower-cased parameter patterns agree with re.I ones
+
+
+def test_lower_cased_parameter_patterns_find_what_the_case_insensitive_ones_find() -> None:
+    """``thresholds_in`` runs case-sensitive copies of the parameter patterns on the lower-cased text (faster);
+    they must find the same spans as the case-insensitive originals on the original text."""
+    from extraction import ccl
+
+    texts = [
+        "A ‘Total Processing Performance’ (‘TPP’) of 4800 or more and a ‘Performance Density’ of 5.92 or more",
+        "a TPP of 1600; sTPP and UPD are not parameters; PD of 3.2 or more",
+        "DRAM Bandwidth of 1,400 GB/s; aggregate Bidirectional Transfer Rate of 600 GB/s or more",
+        "Memory Bandwidth Density of 3.3 GB/s/mm2; Transistor Count of 50 billion",
+        "bit length per operation multiplied by processing performance; Bit × TOPS of 4800",
+        "models Trained using 10^26 or more computational operations; retrained in 10^25 operations",
+    ]
+    assert [n for n, _ in ccl._PARAMS] == [n for n, _ in ccl._PARAMS_LOW]
+    for text in texts:
+        for (name, ci), (_n, cs) in zip(ccl._PARAMS, ccl._PARAMS_LOW, strict=True):
+            assert [m.span() for m in cs.finditer(text.lower())] == [m.span() for m in ci.finditer(text)], (name, text)
+    assert any(m for _n, rx in ccl._PARAMS_LOW for m in rx.finditer(texts[0].lower()))  # not vacuous
