@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -351,7 +351,6 @@ _NUM = re.compile(  # "(?=[0-9])" first: lets the regex engine skip to digits in
 _RIGHT = re.compile(r"\s*or\s+(?:(?P<ge>more|greater|above|higher|larger)|(?P<le>less|fewer|below|lower|smaller))\b",
                     re.I)
 _RIGHT_NAME: dict[str, Comparator] = {"ge": ">=", "le": "<="}
-_LIST_PREFIX = re.compile(r"\s*(?:\([ivxlc]+\)|[a-z0-9]\.)?\s*$")
 # Comparator phrases written before a number, strongest first: "not less than" before "less than", "no more
 # than" before "more than". They are matched on the reversed text before the number, anchored at its start:
 # one attempt instead of one per position, which an end-anchored search over the left context costs.
@@ -493,8 +492,7 @@ _UNIT_HINTS = ("operations", "flop", "transistor", "gb", "gigabyte", "tb/s", "tb
 _ALL_HINTS = tuple(dict.fromkeys([*_UNIT_HINTS, *(h for hs in _PARAM_HINTS.values() for h in hs)]))
 
 
-def thresholds_in(text: str, *, list_comparator: Comparator | None = None
-                  ) -> list[tuple[str, Comparator, Decimal, str, str]]:
+def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
     """(parameter, comparator, value, unit, quote) for every number with a comparator and a parameter."""
     out: list[tuple[str, Comparator, Decimal, str, str]] = []
     if not text or len(text) > 20000 or not _MAY_HAVE_THRESHOLD.search(text):
@@ -502,7 +500,7 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
     low = text.lower()
     if not any(h in low for h in _ALL_HINTS):
         return out
-    if list_comparator is None and not _comparator_cue(low):
+    if not _comparator_cue(low):
         return out
     params_: list[tuple[int, int, str]] | None = None
 
@@ -529,8 +527,6 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
                 cmp = _RIGHT_NAME[rm.lastgroup]
         if cmp is None:
             cmp = _left_comparator(text[max(0, m.start() - 60):m.start()])
-        if cmp is None and list_comparator is not None and _LIST_PREFIX.match(text, 0, m.start()):
-            cmp = list_comparator
         if cmp is None:
             continue
         value = _value(num, scale)
@@ -575,8 +571,8 @@ def thresholds_in(text: str, *, list_comparator: Comparator | None = None
 
 _LE_LINE = re.compile(r"^[A-Z]{2,4}(?:/[A-Z]{2,4})*:\s")
 _LICENSE_EXCEPTION = re.compile(r"\bLicense\s+Exception\b")
-_ECCN_IN = re.compile(ECCN_RE)
-_EXCLUSION = re.compile(r"\bdoes\s+not\s+apply\b|\bnot\s+(?:controlled|subject)\b|\bexcludes?\b", re.I)
+# on the lower-cased text, tried only when "not" or "exclud" occurs (a Note is often a long Technical Note)
+_EXCLUSION = re.compile(r"\bdoes\s+not\s+apply\b|\bnot\s+(?:controlled|subject)\b|\bexcludes?\b")
 # How a paragraph of a CCL entry starts, in order of precedence: an ECCN heading; one of the parts of the
 # entry (only the heading and the List of Items Controlled carry control parameters; the License
 # Requirements section, with its "License Requirement Note" on licensing policy, and the List Based License
@@ -588,90 +584,84 @@ _LEAD = re.compile(
     r"|(?P<items>List\s+of\s+Items\s+Controlled|Items\s*:|Related\s+(?:Controls|Definitions)\b|Unit\s*:))"
     r"|(?i:(?P<tech>Technical\s+)?(?P<note>Notes?)\b(?:\s+\d+)?(?:\s+to\s+(?P<target>[^:]+))?:?)"
     r"|(?P<label>[a-z](?:\.(?:\d{1,2}|[a-z]))*)\.\s")
-_LIST_CMP = re.compile(r"\b(below|less than|fewer than|more than|greater than|at least|exceeding)\s*:\s*$", re.I)
-_LIST_MAP: dict[str, Comparator] = {"below": "<", "less than": "<", "fewer than": "<", "more than": ">",
-                                    "greater than": ">", "at least": ">=", "exceeding": ">"}
 
 
-@dataclass
-class _EntryState:
-    eccn: str | None = None
-    label: str | None = None
-    note: str = ""  # "" | "note" | "exclusion" | "technical"
-    note_target: str | None = None
-    list_cmp: Comparator | None = None
-    section: str = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
-    facts: list[Threshold] = field(default_factory=list)
-    seen: set[tuple[str | None, str, str, Decimal]] = field(default_factory=set)
-    memo: dict[str, list[tuple[str, Comparator, Decimal, str, str]]] = field(default_factory=dict)
+def _is_exclusion(text: str) -> bool:
+    low = text.lower()
+    return ("not" in low or "exclud" in low) and _EXCLUSION.search(low) is not None
+
+
+class _Facts:
+    """Thresholds found so far in a document: one per (ECCN paragraph, parameter, comparator, value); identical
+    paragraphs (boilerplate, entries restated by several instructions) are read once; the element path is
+    computed only for a fact."""
+
+    def __init__(self) -> None:
+        self.facts: list[Threshold] = []
+        self.seen: set[tuple[str | None, str, str, Decimal]] = set()
+        self.memo: dict[str, list[tuple[str, Comparator, Decimal, str, str]]] = {}
+
+    def emit(self, block: Block, eccn: str | None, confidence: float) -> None:
+        found = self.memo.get(block.text)
+        if found is None:
+            found = self.memo[block.text] = thresholds_in(block.text)
+        for param, cmp, value, unit, quote in found:
+            key = (eccn, param, cmp, value)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            self.facts.append(Threshold(eccn=eccn, parameter=param, comparator=cmp, value=value, unit=unit,
+                                        quote=quote[:500], location=block.location, confidence=round(confidence, 3)))
 
 
 def _ccl_thresholds(blocks: Iterable[Block], confidence: float) -> list[Threshold]:
-    st = _EntryState()
+    """The state machine over the paragraphs of the CCL entries: which ECCN and item paragraph a paragraph
+    belongs to, and whether it is in a Note or a licensing section (then it yields nothing). Its state is in
+    local variables: this loop runs for every paragraph of part 774."""
+    out = _Facts()
+    emit, lead_match = out.emit, _LEAD.match
+    eccn: str | None = None
+    label: str | None = None
+    note = ""  # "" | "note" | "exclusion" | "technical"
+    section = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
     for b in blocks:
         text = b.text
         if not text:
             continue
-        if b.kind == "amdpar":
-            st = _EntryState(facts=st.facts, seen=st.seen, memo=st.memo)
-            changes = parse_instruction(text)
-            bases = {e.split(".")[0] for e, _a, _c in changes}
-            if len(bases) == 1:
-                st.eccn = bases.pop()
+        kind = b.kind
+        if kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
+            bases = {e.split(".")[0] for e, _a, _c in parse_instruction(text)}
+            eccn = bases.pop() if len(bases) == 1 else None
+            label, note, section = None, "", ""
             continue
-        if b.kind != "p":
+        if kind != "p":
             continue
-        lead = _LEAD.match(text)
-        what = lead.lastgroup if lead is not None else None
-        if what == "eccn" and lead is not None:
-            st.eccn, st.label, st.note, st.list_cmp, st.section = lead.group("eccn"), None, "", None, ""
-            _emit(st, b, st.eccn, confidence)
-            continue
-        if what in ("lr", "le", "items"):
-            st.section, st.note, st.list_cmp = str(what), "", None
-            continue
-        if what in ("note", "target") and lead is not None:
-            target = (lead.group("target") or "").strip()
-            tm = _ECCN_IN.search(target)
-            st.note_target = tm.group(0) if tm else (st.eccn if not st.label else f"{st.eccn}.{st.label}")
-            if lead.group("tech"):
-                st.note = "technical"
-            elif _EXCLUSION.search(text):
-                st.note = "exclusion"
-            else:
-                st.note = "note"
-            st.list_cmp = None
-            # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
-            # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
-            continue
-        if what == "label" and lead is not None and st.eccn:
-            st.label, st.note, st.list_cmp, st.section = lead.group("label"), "", None, "items"
-            _emit(st, b, f"{st.eccn}.{st.label}", confidence)
-            continue
-        if st.note in ("technical", "exclusion") or st.section in ("lr", "le"):
+        lead = lead_match(text)
+        if lead is not None:
+            what = lead.lastgroup
+            if what == "eccn":
+                eccn, label, note, section = lead.group("eccn"), None, "", ""
+                emit(b, eccn, confidence)
+                continue
+            if what in ("lr", "le", "items"):
+                section, note = str(what), ""
+                continue
+            if what in ("note", "target"):
+                # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
+                # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
+                note = "technical" if lead.group("tech") else "exclusion" if _is_exclusion(text) else "note"
+                continue
+            if what == "label" and eccn:
+                label, note, section = lead.group("label"), "", "items"
+                emit(b, f"{eccn}.{label}", confidence)
+                continue
+        if note or section in ("lr", "le"):
             continue
         if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
             continue
-        if st.note == "note":
-            continue
-        if st.eccn:
-            _emit(st, b, st.eccn if not st.label else f"{st.eccn}.{st.label}", confidence * 0.9)
-    return st.facts
-
-
-def _emit(st: _EntryState, block: Block, eccn: str | None, confidence: float) -> None:
-    """Thresholds of one paragraph. Identical paragraphs (boilerplate, entries restated by several
-    instructions) are read once per document; the element path is computed only for a fact."""
-    found = st.memo.get(block.text)
-    if found is None:
-        found = st.memo[block.text] = thresholds_in(block.text)
-    for param, cmp, value, unit, quote in found:
-        key = (eccn, param, cmp, value)
-        if key in st.seen:
-            continue
-        st.seen.add(key)
-        st.facts.append(Threshold(eccn=eccn, parameter=param, comparator=cmp, value=value, unit=unit,
-                                  quote=quote[:500], location=block.location, confidence=round(confidence, 3)))
+        if eccn:
+            emit(b, eccn if not label else f"{eccn}.{label}", confidence * 0.9)
+    return out.facts
 
 
 def _eligibility(blocks: Iterable[Block], confidence: float) -> list[Threshold]:

@@ -60,25 +60,28 @@ def _clean(s: str | None) -> str | None:
 
 class _Where:
     """Where a document's metadata elements are: the usual place (``PREAMB/ACT``, ``FRDOC``), else the first
-    such element in one walk of the document, which looks for every tag at once (a ``.//TAG`` search per tag
-    walked the whole document each time, and for a large rule cost more than the rest of the metadata)."""
+    such element found by one walk of the document, made only if some usual place is empty, which looks for
+    every tag at once (a ``.//TAG`` search per tag walked the whole document each time, and for a large rule
+    cost more than the rest of the metadata)."""
 
     TAGS = ("FRDOC", "RIN", "DEPDOC", "LSTSUB", "SUBJECT", "CFR", "ACT", "AGENCY", "SUBAGY", "SUM", "SUPLINF")
 
     def __init__(self, el: Any) -> None:
         self.el = el
-        self.first: dict[str, Any] = {}
-        self.first_in_preamble: dict[str, Any] = {}  # first one whose parent is a PREAMB
-        self.rins: list[Any] = []
-        for x in el.iter(*self.TAGS):
-            tag = x.tag
-            if tag == "RIN":
-                self.rins.append(x)
-            self.first.setdefault(tag, x)
-            if tag not in self.first_in_preamble:
-                parent = x.getparent()
-                if parent is not None and parent.tag == "PREAMB":
-                    self.first_in_preamble[tag] = x
+        self._first: dict[str, Any] | None = None
+        self._first_in_preamble: dict[str, Any] = {}  # first one whose parent is a PREAMB
+
+    def _index(self) -> dict[str, Any]:
+        if self._first is None:
+            self._first = {}
+            for x in self.el.iter(*self.TAGS):
+                tag = x.tag
+                self._first.setdefault(tag, x)
+                if tag not in self._first_in_preamble:
+                    parent = x.getparent()
+                    if parent is not None and parent.tag == "PREAMB":
+                        self._first_in_preamble[tag] = x
+        return self._first
 
     def find(self, path: str, *, anywhere: bool = True) -> Any:
         """``path`` below the document, else (for ``PREAMB/TAG``) a TAG in any PREAMB, else (``anywhere``)
@@ -87,9 +90,10 @@ class _Where:
         if found is not None:
             return found
         tag = path.rsplit("/", 1)[-1]
-        if path.startswith("PREAMB/") and tag in self.first_in_preamble:
-            return self.first_in_preamble[tag]
-        return self.first.get(tag) if anywhere else None
+        first = self._index()
+        if path.startswith("PREAMB/") and tag in self._first_in_preamble:
+            return self._first_in_preamble[tag]
+        return first.get(tag) if anywhere else None
 
 
 def _labelled(where: _Where, tag: str) -> str | None:
@@ -104,9 +108,9 @@ def _labelled(where: _Where, tag: str) -> str | None:
 
 def _cfr_parts(where: _Where) -> list[int]:
     parts: set[int] = set()
-    # attribute values, without element proxies (one per REGTEXT cost twice as much)
-    for p in xpath(".//REGTEXT/@PART | self::REGTEXT/@PART")(where.el):
-        if p and str(p).strip().isdigit():
+    # plain attribute values: no element proxy, no "smart" string per REGTEXT
+    for p in xpath(".//REGTEXT/@PART | self::REGTEXT/@PART", smart_strings=False)(where.el):
+        if p.strip().isdigit():
             parts.add(int(p))
     lst = where.find("SUPLINF/LSTSUB")
     if lst is not None:
@@ -154,7 +158,7 @@ def _corrects(where: _Where, own: str | None) -> str | None:
     information only the paragraphs that can cite a document (rendering all of its text cost more than the
     rest of the metadata)."""
     texts: list[str] = []
-    for x in (where.first.get("SUM"), where.first.get("SUPLINF"), where.first.get("ACT")):
+    for x in (where.find("PREAMB/SUM"), where.find("SUPLINF"), where.find("PREAMB/ACT")):
         if x is None:
             continue
         if x.tag == "SUPLINF":
@@ -219,7 +223,7 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
     page = _start_page(el, previous_page)
     action = _labelled(where, "ACT")
     rins = []
-    for r in where.rins:
+    for r in el.iter("RIN"):  # (a walk filtered in C: only RIN elements become Python objects)
         for mm in _RIN.finditer(text_of(r)):
             rins.append(f"{mm.group(1)}-{mm.group(2)}")
     docket = None
