@@ -881,11 +881,16 @@ def extract_license_exceptions(root: Any) -> list[LicenseExceptionChange]:
     """License exceptions added, revised or removed by REGTEXT PART="740" instructions. A code whose
     section is revised counts as added when an added paragraph introduces it or the summary calls it new."""
     try:
-        groups = _all_blocks(root)
+        blocks = [b for g in _all_blocks(root) if g and g[0].part == "740" for b in g]
+        if not blocks:
+            return []  # (the summary is read only for a document that amends part 740)
         r = _root(root)
-        summary = r.find(".//SUM") if r is not None and hasattr(r, "find") else None
+        summary = None
+        if r is not None and hasattr(r, "find"):
+            summary = r.find("PREAMB/SUM")
+            summary = summary if summary is not None else r.find(".//SUM")
         new_codes = new_codes_in_summary(text_of(summary)) if summary is not None else set()
-        return _le_changes([b for g in groups if g and g[0].part == "740" for b in g], 0.85, new_codes)
+        return _le_changes(blocks, 0.85, new_codes)
     except Exception:
         return []
 

@@ -618,7 +618,10 @@ _SUPL_EFFECTIVE = "./*[(self::P or self::FP) and contains(., 'effective')]"
 
 def _supl_candidates(supl: Any) -> list[tuple[Any, bool]]:
     """(paragraph, under an "Effective date"-style heading) for the paragraphs of a SUPLINF worth reading."""
-    dated = [hd for hd in supl.iterchildren("HD") if _SUPL_HEAD.search(text_of(hd))]
+    # (headings are rendered only when their raw text has the word "date": a supplementary information
+    # section has dozens of headings)
+    dated = [hd for hd in supl.iterchildren("HD")
+             if "date" in "".join(hd.itertext()).lower() and _SUPL_HEAD.search(text_of(hd))]
     if not dated:
         return [(p, False) for p in xpath(_SUPL_EFFECTIVE)(supl)]
     out: list[tuple[Any, bool]] = []
