@@ -82,13 +82,33 @@ _XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/
 
 @dataclass(eq=False, slots=True)
 class Block:
+    """A paragraph of regulatory text. ``raw`` is its text as the XSLT printed it (whitespace as in the
+    document, superscripts marked) or, from the other builders, its final text; ``text`` is the final text
+    (as :func:`~extraction.xmltext.text_of` gives it), made on first use: the CCL state machine reads most
+    paragraphs only far enough to see how they start (see :attr:`readable`)."""
+
     kind: str  # amdpar | p | section | hd
-    text: str
+    raw: str
     loc: str | None  # "paragraph 14" (plain text); None: the XPath of the element, found when a fact needs it
     part: str | None
     el: Any = None
     doc: _Document | None = None
     index: tuple[int, int] = (0, 0)  # (REGTEXT, block) position, to find ``el`` when it is needed
+    _text: str | None = None
+
+    @property
+    def text(self) -> str:
+        t = self._text
+        if t is None:
+            t = self._text = _norm(self.raw)
+        return t
+
+    @property
+    def readable(self) -> str:
+        """The raw text when it reads like the final one to whitespace-tolerant patterns (no superscript
+        marks), else the final text."""
+        raw = self.raw
+        return raw if SU_OPEN not in raw else self.text
 
     @property
     def location(self) -> str:
@@ -209,13 +229,9 @@ def _from_xslt(doc: _Document) -> list[list[Block]] | None:
                 if not count.strip().isdigit() or int(count) != len(heads):
                     return None
                 text = " ".join(_norm(h) for h in heads)
-            else:  # _collapse() and _norm(), inline: this loop runs for every paragraph
-                text = raw.strip()
-                if not text.isprintable() or "  " in text:
-                    text = " ".join(text.split())
-                    if SU_OPEN in text:
-                        text = " ".join(resolve_superscripts(text).split())
-            append(Block(kind, text, None, part_, None, doc, (i, k)))
+                append(Block(kind, text, None, part_, None, doc, (i, k), text))
+            else:  # the final text is made when it is first read (Block.text)
+                append(Block(kind, raw, None, part_, None, doc, (i, k)))
         result.append(blocks)
     return result
 
@@ -228,7 +244,8 @@ def _from_python(doc: _Document) -> list[list[Block]]:
         part = (rt.get("PART") or "").strip() or None
         if not _is_full(part, doc.full):
             doc.partial.add(i)
-        result.append([Block(kind, _python_text(kind, el), None, part, el) for kind, el in doc.walk(i)])
+        result.append([Block(kind, t, None, part, el, _text=t) for kind, el in doc.walk(i)
+                       for t in (_python_text(kind, el),)])
     return result
 
 
@@ -314,13 +331,13 @@ def text_blocks(text: str) -> list[Block]:
         pm = _PART_HD.match(para)
         if pm:
             part = pm.group(1)
-            blocks.append(Block("hd", para, loc, part))
+            blocks.append(Block("hd", para, loc, part, _text=para))
         elif INSTRUCTION.match(para) and re.search(r"\b(amend\w*|add\w*|revis\w*|remov\w*|reserv\w*|authority)\b",
                                                    para, re.I):
             part = _instruction_part(para, part) or part
-            blocks.append(Block("amdpar", para, loc, part))
+            blocks.append(Block("amdpar", para, loc, part, _text=para))
         elif re.match(r"^§\s*\d{3}\.\d+\s", para):
-            blocks.append(Block("section", para, loc, part))
+            blocks.append(Block("section", para, loc, part, _text=para))
         else:
-            blocks.append(Block("p", para, loc, part))
+            blocks.append(Block("p", para, loc, part, _text=para))
     return blocks

@@ -210,7 +210,9 @@ def _is_ccl_instruction(text: str, part: str | None) -> bool:
 
 
 # an instruction can change an ECCN (paragraph) only if it names one: "3A090", "ECCN 4E091", ".z"
-_MAY_NAME_ECCN = re.compile(r"\d[A-E]\d{3}|(?:^|\s)\.[a-z]\b")
+# (each alternative starts with a character, its left boundary a lookbehind after it, so that the regex
+# engine scans for first characters instead of trying every position)
+_MAY_NAME_ECCN = re.compile(r"\d[A-E]\d{3}|\.(?<!\S\.)[a-z]\b")
 
 
 def parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
@@ -569,21 +571,24 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
     return out
 
 
-_LE_LINE = re.compile(r"^[A-Z]{2,4}(?:/[A-Z]{2,4})*:\s")
+# _LE_LINE and _LEAD allow leading whitespace (possessively: no backtracking into it): they also read a
+# paragraph's raw text (Block.readable)
+_LE_LINE = re.compile(r"\s*+[A-Z]{2,4}(?:/[A-Z]{2,4})*:\s")
 _LICENSE_EXCEPTION = re.compile(r"\bLicense\s+Exception\b")
 # on the lower-cased text, tried only when "not" or "exclud" occurs (a Note is often a long Technical Note)
-_EXCLUSION = re.compile(r"\bdoes\s+not\s+apply\b|\bnot\s+(?:controlled|subject)\b|\bexcludes?\b")
+_EXCLUSION = re.compile(r"does(?<!\wdoes)\s+not\s+apply\b|not(?<!\wnot)\s+(?:controlled|subject)\b"
+                        r"|exclude(?<!\wexclude)s?\b")
 # How a paragraph of a CCL entry starts, in order of precedence: an ECCN heading; one of the parts of the
 # entry (only the heading and the List of Items Controlled carry control parameters; the License
 # Requirements section, with its "License Requirement Note" on licensing policy, and the List Based License
 # Exceptions section carry eligibility limits, which are not: SOURCES.md trap 13); a Note or Technical Note;
 # an item label ("a.", "b.1.", "z.1.a."). One regex instead of one per case: it runs on every paragraph.
 _LEAD = re.compile(
-    r"(?P<eccn>\d[A-E]\d{3})\s+(?=\S)(?!(?:is|are|does|and|or|to)\b)"
+    r"\s*+(?:(?P<eccn>\d[A-E]\d{3})\s+(?=\S)(?!(?:is|are|does|and|or|to)\b)"
     r"|(?i:(?P<lr>License\s+Requirements?\b)|(?P<le>List\s+Based\s+License\s+Exceptions\b)"
     r"|(?P<items>List\s+of\s+Items\s+Controlled|Items\s*:|Related\s+(?:Controls|Definitions)\b|Unit\s*:))"
     r"|(?i:(?P<tech>Technical\s+)?(?P<note>Notes?)\b(?:\s+\d+)?(?:\s+to\s+(?P<target>[^:]+))?:?)"
-    r"|(?P<label>[a-z](?:\.(?:\d{1,2}|[a-z]))*)\.\s")
+    r"|(?P<label>[a-z](?:\.(?:\d{1,2}|[a-z]))*)\.\s)")
 
 
 def _is_exclusion(text: str) -> bool:
@@ -602,9 +607,10 @@ class _Facts:
         self.memo: dict[str, list[tuple[str, Comparator, Decimal, str, str]]] = {}
 
     def emit(self, block: Block, eccn: str | None, confidence: float) -> None:
-        found = self.memo.get(block.text)
+        raw = block.raw  # (the same raw text is the same final text; without a digit there is nothing to read)
+        found = self.memo.get(raw)
         if found is None:
-            found = self.memo[block.text] = thresholds_in(block.text)
+            found = self.memo[raw] = thresholds_in(block.text) if _MAY_HAVE_THRESHOLD.search(raw) else []
         for param, cmp, value, unit, quote in found:
             key = (eccn, param, cmp, value)
             if key in self.seen:
@@ -625,12 +631,12 @@ def _ccl_thresholds(blocks: Iterable[Block], confidence: float) -> list[Threshol
     note = ""  # "" | "note" | "exclusion" | "technical"
     section = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
     for b in blocks:
-        text = b.text
+        text = b.readable
         if not text:
             continue
         kind = b.kind
         if kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
-            bases = {e.split(".")[0] for e, _a, _c in parse_instruction(text)}
+            bases = {e.split(".")[0] for e, _a, _c in parse_instruction(b.text)}
             eccn = bases.pop() if len(bases) == 1 else None
             label, note, section = None, "", ""
             continue

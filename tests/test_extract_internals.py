@@ -546,3 +546,63 @@ def test_lower_cased_parameter_patterns_find_what_the_case_insensitive_ones_find
         for (name, ci), (_n, cs) in zip(ccl._PARAMS, ccl._PARAMS_LOW, strict=True):
             assert [m.span() for m in cs.finditer(text.lower())] == [m.span() for m in ci.finditer(text)], (name, text)
     assert any(m for _n, rx in ccl._PARAMS_LOW for m in rx.finditer(texts[0].lower()))  # not vacuous
+
+
+# ================================================= 8. the CCL state machine reads raw XSLT text like final text
+
+
+def _threshold_facts(groups: list[list[blocks.Block]]) -> list[tuple[Any, ...]]:
+    from extraction import ccl
+
+    ccl_blocks = [b for g in groups if g and g[0].part == "774" for b in g]
+    return [(t.eccn, t.parameter, t.comparator, t.value, t.unit, t.quote, t.location, t.confidence)
+            for t in ccl._ccl_thresholds(ccl_blocks, 0.85)]
+
+
+def test_thresholds_from_raw_xslt_text_equal_those_from_final_text() -> None:
+    """The XSLT builder leaves whitespace and superscript marks in ``Block.raw`` and makes the final text on
+    first use; the state machine reads how a paragraph starts from the raw text. Its facts must equal those
+    read from the Python walk's final texts: pretty-printed XML, tabs, no-break spaces, a footnote marker right
+    after an item label, an exponent, a Note, a License Requirements section."""
+    from pathlib import Path
+
+    xml = """<RULE><REGTEXT PART="774" TITLE="15">
+      <AMDPAR>
+        5. In Supplement No. 1 to part 774, Category 3, revise ECCN 3A090 to read as follows:
+      </AMDPAR>
+      <P>
+        3A090\tIntegrated circuits, as follows (see List of Items Controlled).
+      </P>
+      <P>License Requirements</P>
+      <P>NS applies to 3A090, a TPP of 4800 or more.</P>
+      <P>List of Items Controlled</P>
+      <P>a.<SU>1</SU> A \u2018total processing performance\u2019 of 4800 or more; or</P>
+      <P>
+        b.\u00a0A \u2018total processing performance\u2019 of
+        1600 or more and a \u2018performance density\u2019 of 5.92 or more.
+      </P>
+      <P>Note to 3A090: 3A090 does not apply to items with a TPP of 100 or more.</P>
+      <P>c. Models trained using 10<SU>26</SU> or more operations.</P>
+    </REGTEXT></RULE>"""
+    root = etree.fromstring(xml)
+    fast = blocks._from_xslt(blocks._Document(root))
+    assert fast is not None
+    assert any(b.raw != b.text for g in fast for b in g)  # the raw texts really differ from the final ones
+    slow = blocks._from_python(blocks._Document(root))
+    got = _threshold_facts(fast)
+    assert got == _threshold_facts(slow)
+    assert {(e, p, c, v) for e, p, c, v, *_rest in got} == {
+        ("3A090.a", "tpp", ">=", Decimal(4800)),
+        ("3A090.b", "tpp", ">=", Decimal(1600)), ("3A090.b", "performance_density", ">=", Decimal("5.92")),
+        ("3A090.c", "training_operations", ">=", Decimal(10) ** 26)}
+    root_dir = Path(__file__).resolve().parents[1]
+    checked = 0
+    for path in [p for p in (root_dir / "fixtures").rglob("*.xml") if p.is_file()]:
+        tree = etree.parse(str(path)).getroot()
+        for el in [tree, *tree.iter("RULE", "PRORULE", "CORRECT")]:
+            fast = blocks._from_xslt(blocks._Document(el))
+            if not fast:
+                continue
+            assert _threshold_facts(fast) == _threshold_facts(blocks._from_python(blocks._Document(el))), path
+            checked += 1
+    assert checked >= 10
