@@ -115,7 +115,12 @@ class Block:
         if self.loc is None:
             if self.el is None and self.doc is not None:
                 self.el = self.doc.element(*self.index)
-            self.loc = element_path(self.el) if self.el is not None else ""
+            if self.el is None:
+                self.loc = ""
+            elif self.doc is not None:
+                self.loc = self.doc.path(self.index[0], self.el)
+            else:
+                self.loc = element_path(self.el)
         return self.loc
 
 
@@ -158,6 +163,19 @@ class _Document:
         self.regtexts = list(root.iter("REGTEXT"))
         self.partial: set[int] = set()  # REGTEXTs of which only the instructions are listed
         self._elements: dict[int, list[Any]] = {}
+        self._paths: dict[int, str] = {}
+
+    def path(self, rt: int, el: Any) -> str:
+        """``element_path(el)`` of an element inside REGTEXT ``rt``: the REGTEXT's own path once, then the
+        path below it (libxml2 counts a node's siblings at every level, and a large rule has hundreds of
+        REGTEXTs side by side)."""
+        from lxml import etree
+
+        base = self._paths.get(rt)
+        if base is None:
+            base = self._paths[rt] = element_path(self.regtexts[rt])
+        below = str(etree.ElementTree(self.regtexts[rt]).getpath(el))  # "/REGTEXT/SECTION/P[2]"
+        return base + below[below.find("/", 1):] if below.count("/") > 1 else element_path(el)
 
     def walk(self, rt: int) -> Iterator[tuple[str, Any]]:
         return _walk(self.regtexts[rt], rt in self.partial)
