@@ -120,7 +120,7 @@ def _events(text: str) -> list[_Event]:
 
     from extraction.nlp import blank
 
-    doc = blank()(text)
+    doc = blank().tokenizer(text)
     matches = _matcher()(doc)
     if not matches:
         return []

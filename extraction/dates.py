@@ -110,10 +110,12 @@ class _Fact:
 # ---------------------------------------------------------------------------------------------- matcher
 
 
-@lru_cache(maxsize=1)
-def _matcher() -> Any:
+@lru_cache(maxsize=2)
+def _matcher(relative: bool = True) -> Any:
     """Token patterns on lexeme flags (see :mod:`extraction.nlp`). The flags are as strict as the forms they
-    stand for; :func:`_parse_abs` still checks each match (and drops impossible dates)."""
+    stand for; :func:`_parse_abs` still checks each match (and drops impossible dates). Without ``relative``
+    only the absolute forms: the relative ones all end in "publication", and a sentence without that word
+    is matched with fewer patterns (the matcher's time grows with them)."""
     from extraction.nlp import matcher, regex_flag, words_flag
 
     m = matcher()
@@ -137,6 +139,8 @@ def _matcher() -> Any:
          "OP": "*"},
         {"LOWER": "publication"},
     ]
+    if not relative:
+        return m
     m.add("REL", [[number, *tail], [word_number, *tail],
                   [word_number, {"ORTH": "("}, number, {"ORTH": ")"}, *tail]])
     m.add("PUBPH", [[{"ORTH": "["}, {"LOWER": "insert"}, {"LOWER": "date"}, {"LOWER": "of"},
@@ -177,8 +181,8 @@ def _mentions(text: str) -> list[_Mention]:
 
     from extraction.nlp import blank
 
-    doc = blank()(text)
-    matches = _matcher()(doc)
+    doc = blank().tokenizer(text)  # (the blank pipeline has no components: its tokenizer is all it does)
+    matches = _matcher("publication" in text.lower())(doc)
     spans = filter_spans([doc[s:e] for _, s, e in matches])
     labels = {(s, e): doc.vocab.strings[mid] for mid, s, e in matches}
     out: list[_Mention] = []

@@ -28,7 +28,7 @@ def blank() -> Any:
 
 def tokens(text: str) -> Any:
     """A spaCy ``Doc`` of ``text`` (tokenizer only)."""
-    return blank()(text)
+    return blank().tokenizer(text)
 
 
 def flag(name: str, getter: Callable[[str], bool]) -> int:
