@@ -31,7 +31,7 @@ from typing import Any
 
 from .xmltext import SU_CLOSE, SU_OPEN, element_path, normalise_plain, resolve_superscripts, text_of
 
-__all__ = ["Block", "document_blocks", "text_blocks"]
+__all__ = ["Block", "Group", "document_blocks", "document_groups", "final_text", "text_blocks"]
 
 SKIP = frozenset({"AUTH", "GPOTABLE", "FTNT", "GPH", "MATH"})
 _KIND = {"AMDPAR": "amdpar", "P": "p", "FP": "p", "HD": "hd", "SECTION": "section"}
@@ -56,20 +56,24 @@ _XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/
     </xsl:for-each>
   </xsl:template>
   <xsl:template match="AUTH|GPOTABLE|FTNT|GPH|MATH|SECTNO|SUBJECT" mode="walk"/>
-  <xsl:template match="AMDPAR|P|FP|HD" mode="walk">
-    <xsl:text>{_BLK}</xsl:text><xsl:value-of select="local-name()"/><xsl:text>{_SEP}</xsl:text>
-    <xsl:apply-templates mode="text"/>
+  <xsl:template match="AMDPAR" mode="walk">
+    <xsl:text>{_BLK}amdpar{_SEP}</xsl:text><xsl:apply-templates mode="text"/>
+  </xsl:template>
+  <xsl:template match="P|FP" mode="walk">
+    <xsl:text>{_BLK}p{_SEP}</xsl:text><xsl:apply-templates mode="text"/>
+  </xsl:template>
+  <xsl:template match="HD" mode="walk">
+    <xsl:text>{_BLK}hd{_SEP}</xsl:text><xsl:apply-templates mode="text"/>
   </xsl:template>
   <xsl:template match="SECTION" mode="walk">
-    <xsl:text>{_BLK}SECTION{_SEP}</xsl:text><xsl:value-of select="count(SECTNO|SUBJECT)"/>
+    <xsl:text>{_BLK}section{_SEP}</xsl:text><xsl:value-of select="count(SECTNO|SUBJECT)"/>
     <xsl:for-each select="SECTNO|SUBJECT"><xsl:text>{_HEAD}</xsl:text><xsl:apply-templates mode="text"/></xsl:for-each>
     <xsl:apply-templates select="*" mode="walk"/>
   </xsl:template>
   <xsl:template match="*" mode="walk"><xsl:apply-templates select="*" mode="walk"/></xsl:template>
   <xsl:template match="AUTH|GPOTABLE|FTNT|GPH|MATH|SECTNO|SUBJECT|P|FP|HD" mode="amd"/>
   <xsl:template match="AMDPAR" mode="amd">
-    <xsl:text>{_BLK}</xsl:text><xsl:value-of select="local-name()"/><xsl:text>{_SEP}</xsl:text>
-    <xsl:apply-templates mode="text"/>
+    <xsl:text>{_BLK}amdpar{_SEP}</xsl:text><xsl:apply-templates mode="text"/>
   </xsl:template>
   <xsl:template match="*" mode="amd"><xsl:apply-templates select="*" mode="amd"/></xsl:template>
   <xsl:template match="PRTPAGE|FTREF|GPH|GID|MATH" mode="text"/>
@@ -84,8 +88,7 @@ _XSLT = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/
 class Block:
     """A paragraph of regulatory text. ``raw`` is its text as the XSLT printed it (whitespace as in the
     document, superscripts marked) or, from the other builders, its final text; ``text`` is the final text
-    (as :func:`~extraction.xmltext.text_of` gives it), made on first use: the CCL state machine reads most
-    paragraphs only far enough to see how they start (see :attr:`readable`)."""
+    (as :func:`~extraction.xmltext.text_of` gives it), made on first use (:func:`final_text`)."""
 
     kind: str  # amdpar | p | section | hd
     raw: str
@@ -100,15 +103,8 @@ class Block:
     def text(self) -> str:
         t = self._text
         if t is None:
-            t = self._text = _norm(self.raw)
+            t = self._text = final_text(self.raw)
         return t
-
-    @property
-    def readable(self) -> str:
-        """The raw text when it reads like the final one to whitespace-tolerant patterns (no superscript
-        marks), else the final text."""
-        raw = self.raw
-        return raw if SU_OPEN not in raw else self.text
 
     @property
     def location(self) -> str:
@@ -205,71 +201,134 @@ def _collapse(text: str) -> str:
     return text if text.isprintable() and "  " not in text else " ".join(text.split())
 
 
-def _norm(marked: str) -> str:
-    """Collapsed whitespace, then superscripts decided on that text, as :func:`~extraction.xmltext.text_of`
-    does."""
+def final_text(marked: str) -> str:
+    """The final text of a block's raw text: collapsed whitespace, then superscripts decided on that text, as
+    :func:`~extraction.xmltext.text_of` does. A final text is its own final text."""
     marked = _collapse(marked)
-    return " ".join(resolve_superscripts(marked).split()) if SU_OPEN in marked else marked
+    return _collapse(resolve_superscripts(marked)) if SU_OPEN in marked else marked
 
 
-def _from_xslt(doc: _Document) -> list[list[Block]] | None:
+class Group:
+    """The blocks of one REGTEXT (or of a plain-text rendition): ``items``, its (kind, raw text) pairs in order,
+    and :class:`Block` objects made when first asked for (:meth:`block`, :attr:`blocks`). The CCL state
+    machine reads the items and makes a block only for a paragraph that yields a fact: most paragraphs of a
+    large rule never need one."""
+
+    __slots__ = ("_blocks", "doc", "index", "items", "part")
+
+    def __init__(self, part: str | None, items: list[tuple[str, str]], doc: _Document | None = None,
+                 index: int = 0, blocks: list[Block] | None = None) -> None:
+        self.part = part
+        self.items = items
+        self.doc = doc
+        self.index = index  # the REGTEXT's position in ``doc``
+        self._blocks: dict[int, Block] | list[Block] = blocks if blocks is not None else {}
+
+    @classmethod
+    def of(cls, blocks: list[Block], part: str | None = None) -> Group:
+        """A group of blocks made elsewhere (Python walk, plain text): their texts are final."""
+        return cls(part if part is not None or not blocks else blocks[0].part,
+                   [(b.kind, b.raw) for b in blocks], blocks=blocks)
+
+    def block(self, k: int) -> Block:
+        made = self._blocks
+        if isinstance(made, list):
+            return made[k]
+        b = made.get(k)
+        if b is None:
+            kind, raw = self.items[k]
+            b = made[k] = Block(kind, raw, None, self.part, None, self.doc, (self.index, k))
+        return b
+
+    @property
+    def blocks(self) -> list[Block]:
+        if not isinstance(self._blocks, list):
+            self._blocks = [self.block(k) for k in range(len(self.items))]
+        return self._blocks
+
+    def of_kind(self, kind: str) -> list[Block]:
+        return [self.block(k) for k, (kd, _raw) in enumerate(self.items) if kd == kind]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Block]:
+        return iter(self.blocks)
+
+
+# the head of a block in the XSLT output (its kind); the raw text follows, up to the next block
+_ITEM = re.compile(f"{_BLK}(amdpar|p|hd|section){_SEP}")
+
+
+def _section_text(raw: str) -> str | None:
+    """A SECTION's text (its SECTNO and SUBJECT), or None when the XSLT output does not add up."""
+    count, *heads = raw.split(_HEAD)
+    if not count.strip().isdigit() or int(count) != len(heads):
+        return None
+    return " ".join(final_text(h) for h in heads)
+
+
+def _from_xslt(doc: _Document) -> list[Group] | None:
+    """The groups, from one XSLT pass; None when its output does not add up (the document's own text holds
+    one of the private-use separators), and the Python walk must do it."""
     from lxml import etree
 
     full = etree.XSLT.strparam(" " + " ".join(sorted(doc.full)) + " ")
     out = str(_transform()(doc.root, full=full))
     groups = out.split(_RT)[1:]
     if len(groups) != len(doc.regtexts) or out.count(SU_OPEN) != out.count(SU_CLOSE):
-        return None  # the document's own text holds our private-use separators: do it the slow way
-    # (a stray separator inside a block's text is caught below: every item must be "<name><_SEP><text>")
-    result: list[list[Block]] = []
+        return None
+    heads = 0
+    result: list[Group] = []
     for i, group in enumerate(groups):
-        head, *items = group.split(_BLK)
-        part, sep1, rest = head.partition(_SEP)  # attribute values: whitespace kept as written, then stripped
+        parts = _ITEM.split(group)  # [head, kind, raw, kind, raw, ...]
+        items = list(zip(parts[1::2], parts[2::2], strict=True))
+        # every separator must belong to an item: a stray one in the text breaks an item or adds one
+        if group.count(_BLK) != len(items) or group.count(_SEP) != len(items) + 2:
+            return None
+        part, sep1, rest = parts[0].partition(_SEP)  # attribute values: whitespace kept as written, then stripped
         title, sep2, how = rest.partition(_SEP)
         if not (sep1 and sep2) or how not in ("F", "A"):
             return None
         part_ = part.strip() or None
         if how == "A":
             doc.partial.add(i)
+        if (how == "A") == _is_full(part_, doc.full):
+            return None  # a PART value that XPath and Python strip differently
         if title.strip() not in ("", "15"):
             continue  # another CFR title
-        if (how == "A") == _is_full(part_, doc.full):
-            return None  # a PART value that XPath and Python strip differently: do it the slow way
-        blocks: list[Block] = []
-        append = blocks.append
-        for k, item in enumerate(items):
-            name, sep, raw = item.partition(_SEP)
-            kind = _KIND.get(name)
-            if not sep or kind is None or _SEP in raw:
-                return None  # a separator inside the document's own text: do it the slow way
-            if kind == "section":
-                count, *heads = raw.split(_HEAD)
-                if not count.strip().isdigit() or int(count) != len(heads):
-                    return None
-                text = " ".join(_norm(h) for h in heads)
-                append(Block(kind, text, None, part_, None, doc, (i, k), text))
-            else:  # the final text is made when it is first read (Block.text)
-                append(Block(kind, raw, None, part_, None, doc, (i, k)))
-        result.append(blocks)
+        if f"{_BLK}section{_SEP}" in group:
+            for k, (kind, raw) in enumerate(items):
+                if kind == "section":
+                    text = _section_text(raw)
+                    if text is None:
+                        return None
+                    heads += raw.count(_HEAD)
+                    items[k] = (kind, text)  # final already (making it again changes nothing)
+        result.append(Group(part_, items, doc, i))
+    if out.count(_HEAD) != heads:
+        return None
     return result
 
 
-def _from_python(doc: _Document) -> list[list[Block]]:
-    result: list[list[Block]] = []
+def _from_python(doc: _Document) -> list[Group]:
+    result: list[Group] = []
     for i, rt in enumerate(doc.regtexts):
         if (rt.get("TITLE") or "").strip() not in ("", "15"):
             continue
         part = (rt.get("PART") or "").strip() or None
         if not _is_full(part, doc.full):
             doc.partial.add(i)
-        result.append([Block(kind, t, None, part, el, _text=t) for kind, el in doc.walk(i)
-                       for t in (_python_text(kind, el),)])
+        blocks = [Block(kind, t, None, part, el, _text=t) for kind, el in doc.walk(i)
+                  for t in (_python_text(kind, el),)]
+        result.append(Group(part, [(b.kind, b.raw) for b in blocks], doc, i, blocks))
     return result
 
 
-def document_blocks(root: Any, full: frozenset[str] = FULL_PARTS) -> list[list[Block]]:
-    """The blocks of every title-15 REGTEXT of ``root`` (a document, or a daily issue's document element):
-    all of them for the parts in ``full`` (and REGTEXTs without a part), only the instructions otherwise."""
+def document_groups(root: Any, full: frozenset[str] = FULL_PARTS) -> list[Group]:
+    """A :class:`Group` for every title-15 REGTEXT of ``root`` (a document, or a daily issue's document
+    element): all of its blocks for the parts in ``full`` (and REGTEXTs without a part), only the
+    instructions otherwise."""
     doc = _Document(root, full)
     if not doc.regtexts:
         return []
@@ -281,6 +340,11 @@ def document_blocks(root: Any, full: frozenset[str] = FULL_PARTS) -> list[list[B
         doc.partial.clear()
         return _from_python(doc)
     return from_xslt
+
+
+def document_blocks(root: Any, full: frozenset[str] = FULL_PARTS) -> list[list[Block]]:
+    """The blocks of :func:`document_groups`, every one made."""
+    return [g.blocks for g in document_groups(root, full)]
 
 
 # -------------------------------------------------------------------------------------------- plain text

@@ -41,9 +41,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from extraction.blocks import Block, document_blocks, text_blocks
+from extraction.blocks import Block, Group, document_groups, final_text, text_blocks
 from extraction.model import Comparator, EccnAction, EccnChange, LicenseExceptionChange, Threshold
-from extraction.xmltext import text_of
+from extraction.xmltext import SU_OPEN, text_of
 from rulesdsl.numbers import NumberFormatError, parse_number
 
 __all__ = [
@@ -572,7 +572,7 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
 
 
 # _LE_LINE and _LEAD allow leading whitespace (possessively: no backtracking into it): they also read a
-# paragraph's raw text (Block.readable)
+# paragraph's raw text (the state machine reads the raw XSLT text of a paragraph without superscript marks)
 _LE_LINE = re.compile(r"\s*+[A-Z]{2,4}(?:/[A-Z]{2,4})*:\s")
 _LICENSE_EXCEPTION = re.compile(r"\bLicense\s+Exception\b")
 # on the lower-cased text, tried only when "not" or "exclud" occurs (a Note is often a long Technical Note)
@@ -598,75 +598,79 @@ def _is_exclusion(text: str) -> bool:
 
 class _Facts:
     """Thresholds found so far in a document: one per (ECCN paragraph, parameter, comparator, value); identical
-    paragraphs (boilerplate, entries restated by several instructions) are read once; the element path is
-    computed only for a fact."""
+    paragraphs (boilerplate, entries restated by several instructions) are read once; a paragraph's block
+    (for its element path) is made only for a fact."""
 
     def __init__(self) -> None:
         self.facts: list[Threshold] = []
         self.seen: set[tuple[str | None, str, str, Decimal]] = set()
         self.memo: dict[str, list[tuple[str, Comparator, Decimal, str, str]]] = {}
 
-    def emit(self, block: Block, eccn: str | None, confidence: float) -> None:
-        raw = block.raw  # (the same raw text is the same final text; without a digit there is nothing to read)
+    def emit(self, group: Group, k: int, raw: str, eccn: str | None, confidence: float) -> None:
+        # (the same raw text is the same final text; without a digit there is nothing to read)
         found = self.memo.get(raw)
         if found is None:
-            found = self.memo[raw] = thresholds_in(block.text) if _MAY_HAVE_THRESHOLD.search(raw) else []
+            found = self.memo[raw] = thresholds_in(final_text(raw)) if _MAY_HAVE_THRESHOLD.search(raw) else []
         for param, cmp, value, unit, quote in found:
             key = (eccn, param, cmp, value)
             if key in self.seen:
                 continue
             self.seen.add(key)
             self.facts.append(Threshold(eccn=eccn, parameter=param, comparator=cmp, value=value, unit=unit,
-                                        quote=quote[:500], location=block.location, confidence=round(confidence, 3)))
+                                        quote=quote[:500], location=group.block(k).location,
+                                        confidence=round(confidence, 3)))
 
 
-def _ccl_thresholds(blocks: Iterable[Block], confidence: float) -> list[Threshold]:
+def _ccl_thresholds(groups: Iterable[Group], confidence: float) -> list[Threshold]:
     """The state machine over the paragraphs of the CCL entries: which ECCN and item paragraph a paragraph
-    belongs to, and whether it is in a Note or a licensing section (then it yields nothing). Its state is in
-    local variables: this loop runs for every paragraph of part 774."""
+    belongs to, and whether it is in a Note or a licensing section (then it yields nothing). It reads the
+    groups' (kind, raw text) items, the final text only where it differs in how a paragraph starts
+    (superscript marks); its state is in local variables: this loop runs for every paragraph of part 774,
+    and the state carries over from one REGTEXT to the next."""
     out = _Facts()
     emit, lead_match = out.emit, _LEAD.match
     eccn: str | None = None
     label: str | None = None
     note = ""  # "" | "note" | "exclusion" | "technical"
     section = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
-    for b in blocks:
-        text = b.readable
-        if not text:
-            continue
-        kind = b.kind
-        if kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
-            bases = {e.split(".")[0] for e, _a, _c in parse_instruction(b.text)}
-            eccn = bases.pop() if len(bases) == 1 else None
-            label, note, section = None, "", ""
-            continue
-        if kind != "p":
-            continue
-        lead = lead_match(text)
-        if lead is not None:
-            what = lead.lastgroup
-            if what == "eccn":
-                eccn, label, note, section = lead.group("eccn"), None, "", ""
-                emit(b, eccn, confidence)
+    for g in groups:
+        for k, (kind, raw) in enumerate(g.items):
+            if kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
+                text = final_text(raw)
+                if not text:
+                    continue
+                bases = {e.split(".")[0] for e, _a, _c in parse_instruction(text)}
+                eccn = bases.pop() if len(bases) == 1 else None
+                label, note, section = None, "", ""
                 continue
-            if what in ("lr", "le", "items"):
-                section, note = str(what), ""
+            if kind != "p":
                 continue
-            if what in ("note", "target"):
-                # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
-                # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
-                note = "technical" if lead.group("tech") else "exclusion" if _is_exclusion(text) else "note"
+            text = raw if SU_OPEN not in raw else final_text(raw)  # leading whitespace: see _LEAD
+            lead = lead_match(text)
+            if lead is not None:
+                what = lead.lastgroup
+                if what == "eccn":
+                    eccn, label, note, section = lead.group("eccn"), None, "", ""
+                    emit(g, k, raw, eccn, confidence)
+                    continue
+                if what in ("lr", "le", "items"):
+                    section, note = str(what), ""
+                    continue
+                if what in ("note", "target"):
+                    # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
+                    # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
+                    note = "technical" if lead.group("tech") else "exclusion" if _is_exclusion(text) else "note"
+                    continue
+                if what == "label" and eccn:
+                    label, note, section = lead.group("label"), "", "items"
+                    emit(g, k, raw, f"{eccn}.{label}", confidence)
+                    continue
+            if note or section in ("lr", "le"):
                 continue
-            if what == "label" and eccn:
-                label, note, section = lead.group("label"), "", "items"
-                emit(b, f"{eccn}.{label}", confidence)
+            if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
                 continue
-        if note or section in ("lr", "le"):
-            continue
-        if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
-            continue
-        if eccn:
-            emit(b, eccn if not label else f"{eccn}.{label}", confidence * 0.9)
+            if eccn:
+                emit(g, k, raw, eccn if not label else f"{eccn}.{label}", confidence * 0.9)
     return out.facts
 
 
@@ -789,7 +793,7 @@ def _le_changes(blocks: list[Block], confidence: float, new_codes: set[str] | No
 
 
 ELIGIBILITY_PARTS = frozenset({"740", "742", "744", "748"})
-_BLOCKS_CACHE: dict[int, tuple[Any, list[list[Block]]]] = {}
+_BLOCKS_CACHE: dict[int, tuple[Any, list[Group]]] = {}
 
 
 def release_blocks() -> None:
@@ -797,27 +801,27 @@ def release_blocks() -> None:
     _BLOCKS_CACHE.clear()
 
 
-def _all_blocks(root: Any) -> list[list[Block]]:
-    """The REGTEXT blocks of a document, computed once per document for the three extractors."""
+def _all_blocks(root: Any) -> list[Group]:
+    """The REGTEXT groups of a document, computed once per document for the three extractors."""
     r = _root(root)
     if r is None or not hasattr(r, "iter"):
         return []
     hit = _BLOCKS_CACHE.get(id(r))
     if hit is not None and hit[0] is r:
         return hit[1]
-    blocks = document_blocks(r)
+    blocks = document_groups(r)
     _BLOCKS_CACHE.clear()  # keep only the latest document (and the element alive while cached)
     _BLOCKS_CACHE[id(r)] = (r, blocks)
     return blocks
 
 
-def _ccl_blocks(groups: list[list[Block]], kind: str | None = None) -> list[Block]:
-    """The blocks (of one ``kind``, or all) of the REGTEXTs that amend the CCL."""
+def _ccl_instructions(groups: list[Group]) -> list[Block]:
+    """The instructions of the REGTEXTs that amend the CCL: part 774, or with an instruction that does."""
     out: list[Block] = []
-    for blocks in groups:
-        part = blocks[0].part if blocks else None
-        if part == "774" or any(b.kind == "amdpar" and _is_ccl_instruction(b.text, part) for b in blocks):
-            out.extend(blocks if kind is None else [b for b in blocks if b.kind == kind])
+    for g in groups:
+        amd = g.of_kind("amdpar")
+        if g.part == "774" or any(_is_ccl_instruction(b.text, g.part) for b in amd):
+            out.extend(amd)
     return out
 
 
@@ -855,7 +859,7 @@ def _changes(blocks: Iterable[Block], confidence_scale: float) -> list[EccnChang
 def extract_eccn_changes(root: Any) -> list[EccnChange]:
     """ECCN additions, revisions and removals stated by the amendatory instructions for part 774."""
     try:
-        return _changes(_ccl_blocks(_all_blocks(root), "amdpar"), 1.0)
+        return _changes(_ccl_instructions(_all_blocks(root)), 1.0)
     except Exception:
         return []
 
@@ -863,8 +867,7 @@ def extract_eccn_changes(root: Any) -> list[EccnChange]:
 def extract_thresholds(root: Any) -> list[Threshold]:
     """Control thresholds in the amended CCL entries (REGTEXT PART="774"), by ECCN paragraph."""
     try:
-        groups = _all_blocks(root)
-        return _ccl_thresholds([b for g in groups if g and g[0].part == "774" for b in g], 0.85)
+        return _ccl_thresholds([g for g in _all_blocks(root) if g.part == "774"], 0.85)
     except Exception:
         return []
 
@@ -877,8 +880,8 @@ def extract_eligibility(root: Any) -> list[Threshold]:
         r = _root(root)
         if r is None or not hasattr(r, "iter"):
             return []
-        groups = document_blocks(r, ELIGIBILITY_PARTS)
-        return _eligibility([b for g in groups if g and g[0].part in ELIGIBILITY_PARTS for b in g], 0.7)
+        groups = document_groups(r, ELIGIBILITY_PARTS)
+        return _eligibility([b for g in groups if g.part in ELIGIBILITY_PARTS for b in g.blocks], 0.7)
     except Exception:
         return []
 
@@ -887,7 +890,7 @@ def extract_license_exceptions(root: Any) -> list[LicenseExceptionChange]:
     """License exceptions added, revised or removed by REGTEXT PART="740" instructions. A code whose
     section is revised counts as added when an added paragraph introduces it or the summary calls it new."""
     try:
-        blocks = [b for g in _all_blocks(root) if g and g[0].part == "740" for b in g]
+        blocks = [b for g in _all_blocks(root) if g.part == "740" for b in g.blocks]
         if not blocks:
             return []  # (the summary is read only for a document that amends part 740)
         r = _root(root)
@@ -909,7 +912,7 @@ def extract_text(text: str) -> tuple[list[EccnChange], list[Threshold], list[Lic
         blocks = text_blocks(text or "")
         ccl = [b for b in blocks if b.part == "774"]
         changes = _changes(ccl, 0.85)
-        thresholds = _ccl_thresholds(ccl, 0.7)
+        thresholds = _ccl_thresholds([Group.of(ccl)], 0.7)
         les = _le_changes([b for b in blocks if b.part == "740"], 0.7)
         return changes, thresholds, les
     except Exception:

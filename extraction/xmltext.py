@@ -42,9 +42,11 @@ _SU_MARK = re.compile(f"{SU_OPEN}([^{SU_CLOSE}]*){SU_CLOSE}")
 def _superscript(inner: str, before: str) -> str:
     """What a ``<SU>`` contributes after the text ``before`` (only its last 40 characters matter)."""
     tail = before[-40:]
-    if _EXPONENT.fullmatch(inner) and _BASE10.search(tail) and not _LABEL10.search(tail):
+    # (both patterns end at the end of the text: they are tried only on its last characters)
+    if _EXPONENT.fullmatch(inner) and _BASE10.search(tail, max(0, len(tail.rstrip()) - 3)) \
+            and not _LABEL10.search(tail):
         return "^" + inner.replace("−", "-").replace("–", "-")
-    if inner in ("2", "3") and _UNIT_POWER.search(tail):
+    if inner in ("2", "3") and _UNIT_POWER.search(tail, max(0, len(tail) - 4)):
         return inner  # mm<SU>2</SU>: square millimetres
     return ""  # a footnote marker
 

@@ -6,6 +6,7 @@ eligibility reading of parts 742/744/748 and the cached citation -> document num
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -319,7 +320,7 @@ def expected_text(kind: str, el: Any) -> str:
     return text_of(el)
 
 
-def summary(groups: list[list[blocks.Block]]) -> list[list[tuple[str, str, str | None, str]]]:
+def summary(groups: Sequence[Iterable[blocks.Block]]) -> list[list[tuple[str, str, str | None, str]]]:
     return [[(b.kind, b.text, b.part, b.location) for b in g] for g in groups]
 
 
@@ -551,12 +552,11 @@ def test_lower_cased_parameter_patterns_find_what_the_case_insensitive_ones_find
 # ================================================= 8. the CCL state machine reads raw XSLT text like final text
 
 
-def _threshold_facts(groups: list[list[blocks.Block]]) -> list[tuple[Any, ...]]:
+def _threshold_facts(groups: list[blocks.Group]) -> list[tuple[Any, ...]]:
     from extraction import ccl
 
-    ccl_blocks = [b for g in groups if g and g[0].part == "774" for b in g]
     return [(t.eccn, t.parameter, t.comparator, t.value, t.unit, t.quote, t.location, t.confidence)
-            for t in ccl._ccl_thresholds(ccl_blocks, 0.85)]
+            for t in ccl._ccl_thresholds([g for g in groups if g.part == "774"], 0.85)]
 
 
 def test_thresholds_from_raw_xslt_text_equal_those_from_final_text() -> None:
