@@ -270,7 +270,9 @@ def _section_text(raw: str) -> str | None:
 
 def _from_xslt(doc: _Document) -> list[Group] | None:
     """The groups, from one XSLT pass; None when its output does not add up (the document's own text holds
-    one of the private-use separators), and the Python walk must do it."""
+    one of the private-use separators), and the Python walk must do it. (Only a text holding a whole block
+    header, separator, kind and separator in a row, would pass the counts: that paragraph would be listed as
+    two.)"""
     from lxml import etree
 
     full = etree.XSLT.strparam(" " + " ".join(sorted(doc.full)) + " ")
@@ -278,14 +280,12 @@ def _from_xslt(doc: _Document) -> list[Group] | None:
     groups = out.split(_RT)[1:]
     if len(groups) != len(doc.regtexts) or out.count(SU_OPEN) != out.count(SU_CLOSE):
         return None
-    heads = 0
+    heads = listed = 0
     result: list[Group] = []
     for i, group in enumerate(groups):
         parts = _ITEM.split(group)  # [head, kind, raw, kind, raw, ...]
         items = list(zip(parts[1::2], parts[2::2], strict=True))
-        # every separator must belong to an item: a stray one in the text breaks an item or adds one
-        if group.count(_BLK) != len(items) or group.count(_SEP) != len(items) + 2:
-            return None
+        listed += len(items)
         part, sep1, rest = parts[0].partition(_SEP)  # attribute values: whitespace kept as written, then stripped
         title, sep2, how = rest.partition(_SEP)
         if not (sep1 and sep2) or how not in ("F", "A"):
@@ -295,8 +295,6 @@ def _from_xslt(doc: _Document) -> list[Group] | None:
             doc.partial.add(i)
         if (how == "A") == _is_full(part_, doc.full):
             return None  # a PART value that XPath and Python strip differently
-        if title.strip() not in ("", "15"):
-            continue  # another CFR title
         if f"{_BLK}section{_SEP}" in group:
             for k, (kind, raw) in enumerate(items):
                 if kind == "section":
@@ -305,8 +303,11 @@ def _from_xslt(doc: _Document) -> list[Group] | None:
                         return None
                     heads += raw.count(_HEAD)
                     items[k] = (kind, text)  # final already (making it again changes nothing)
-        result.append(Group(part_, items, doc, i))
-    if out.count(_HEAD) != heads:
+        if title.strip() in ("", "15"):  # (not another CFR title)
+            result.append(Group(part_, items, doc, i))
+    # every separator must belong to a block (a stray one in the text adds one or breaks a block), counted over
+    # the whole output at once: a separator the document holds can only add to a count
+    if out.count(_HEAD) != heads or out.count(_BLK) != listed or out.count(_SEP) != listed + 2 * len(groups):
         return None
     return result
 

@@ -621,56 +621,69 @@ class _Facts:
                                         confidence=round(confidence, 3)))
 
 
+def _classify(raw: str) -> tuple[str, str]:
+    """What a paragraph of a CCL entry is, from how it starts (``_LEAD``), for the state machine: ("eccn",
+    ECCN) a heading; ("section", "lr" | "le" | "items") a part of the entry; ("note", "technical" | "exclusion"
+    | "note"); ("label", "a.1") an item paragraph; ("license", "") text about a license exception; ("text", "")
+    any other paragraph. Read from the raw text (whitespace-tolerant patterns) unless superscript marks make
+    it differ from the final text in more than whitespace."""
+    text = raw if SU_OPEN not in raw else final_text(raw)
+    lead = _LEAD.match(text)
+    if lead is not None:
+        what = lead.lastgroup
+        if what == "label":
+            return "label", lead.group("label")
+        if what == "eccn":
+            return "eccn", lead.group("eccn")
+        if what in ("lr", "le", "items"):
+            return "section", str(what)
+        if what in ("note", "target"):
+            # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
+            # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
+            return "note", "technical" if lead.group("tech") else "exclusion" if _is_exclusion(text) else "note"
+    if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
+        return "license", ""
+    return "text", ""
+
+
 def _ccl_thresholds(groups: Iterable[Group], confidence: float) -> list[Threshold]:
     """The state machine over the paragraphs of the CCL entries: which ECCN and item paragraph a paragraph
-    belongs to, and whether it is in a Note or a licensing section (then it yields nothing). It reads the
-    groups' (kind, raw text) items, the final text only where it differs in how a paragraph starts
-    (superscript marks); its state is in local variables: this loop runs for every paragraph of part 774,
-    and the state carries over from one REGTEXT to the next."""
+    belongs to, and whether it is in a Note or a licensing section (then it yields nothing). A paragraph is
+    classified once per distinct text (:func:`_classify`; entries repeat boilerplate: "List of Items
+    Controlled", "Related Controls: N/A", the same Notes); the state is in local variables: this loop runs for
+    every paragraph of part 774, and the state carries over from one REGTEXT to the next."""
     out = _Facts()
-    emit, lead_match = out.emit, _LEAD.match
+    emit = out.emit
+    classes: dict[str, tuple[str, str]] = {}
     eccn: str | None = None
     label: str | None = None
     note = ""  # "" | "note" | "exclusion" | "technical"
     section = ""  # "" (heading) | "lr" (License Requirements) | "le" (License Exceptions) | "items"
     for g in groups:
         for k, (kind, raw) in enumerate(g.items):
-            if kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
+            if kind == "p":
+                what, value = classes.get(raw) or classes.setdefault(raw, _classify(raw))
+                if what == "label":
+                    if eccn:
+                        label, note, section = value, "", "items"
+                        emit(g, k, raw, f"{eccn}.{value}", confidence)
+                elif what == "text":
+                    if eccn and not note and section not in ("lr", "le"):
+                        emit(g, k, raw, eccn if not label else f"{eccn}.{label}", confidence * 0.9)
+                elif what == "section":
+                    section, note = value, ""
+                elif what == "note":
+                    note = value
+                elif what == "eccn":
+                    eccn, label, note, section = value, None, "", ""
+                    emit(g, k, raw, eccn, confidence)
+            elif kind == "amdpar":  # a new instruction starts a new entry: its ECCN when it names exactly one
                 text = final_text(raw)
                 if not text:
                     continue
                 bases = {e.split(".")[0] for e, _a, _c in parse_instruction(text)}
                 eccn = bases.pop() if len(bases) == 1 else None
                 label, note, section = None, "", ""
-                continue
-            if kind != "p":
-                continue
-            text = raw if SU_OPEN not in raw else final_text(raw)  # leading whitespace: see _LEAD
-            lead = lead_match(text)
-            if lead is not None:
-                what = lead.lastgroup
-                if what == "eccn":
-                    eccn, label, note, section = lead.group("eccn"), None, "", ""
-                    emit(g, k, raw, eccn, confidence)
-                    continue
-                if what in ("lr", "le", "items"):
-                    section, note = str(what), ""
-                    continue
-                if what in ("note", "target"):
-                    # Notes carry presumptions (Note 1 to 3A090.a: transistor counts by year), exclusions and
-                    # definitions, never control thresholds (SOURCES.md trap 11): nothing is emitted from them
-                    note = "technical" if lead.group("tech") else "exclusion" if _is_exclusion(text) else "note"
-                    continue
-                if what == "label" and eccn:
-                    label, note, section = lead.group("label"), "", "items"
-                    emit(g, k, raw, f"{eccn}.{label}", confidence)
-                    continue
-            if note or section in ("lr", "le"):
-                continue
-            if _LE_LINE.match(text) or ("License" in text and _LICENSE_EXCEPTION.search(text)):
-                continue
-            if eccn:
-                emit(g, k, raw, eccn if not label else f"{eccn}.{label}", confidence * 0.9)
     return out.facts
 
 

@@ -70,6 +70,7 @@ class _Where:
         self.el = el
         self._first: dict[str, Any] | None = None
         self._first_in_preamble: dict[str, Any] = {}  # first one whose parent is a PREAMB
+        self._children: dict[str, list[Any]] | None = None  # the document's children by tag
 
     def _index(self) -> dict[str, Any]:
         if self._first is None:
@@ -83,10 +84,26 @@ class _Where:
                         self._first_in_preamble[tag] = x
         return self._first
 
+    def _below(self, path: str) -> Any:
+        """``el.find(path)`` for a path "TAG" or "TAG/SUB" (lxml's general path search costs more than the rest
+        of a small document's metadata)."""
+        if self._children is None:
+            self._children = {}
+            for c in self.el:
+                if isinstance(c.tag, str):
+                    self._children.setdefault(c.tag, []).append(c)
+        head, _, sub = path.partition("/")
+        for c in self._children.get(head, ()):
+            if not sub:
+                return c
+            for found in c.iterchildren(sub):
+                return found
+        return None
+
     def find(self, path: str, *, anywhere: bool = True) -> Any:
         """``path`` below the document, else (for ``PREAMB/TAG``) a TAG in any PREAMB, else (``anywhere``)
         the first TAG at all."""
-        found = self.el.find(path)
+        found = self._below(path)
         if found is not None:
             return found
         tag = path.rsplit("/", 1)[-1]
