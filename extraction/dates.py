@@ -123,7 +123,7 @@ def _matcher(relative: bool = True) -> Any:
     dot = {"ORTH": ".", "OP": "?"}
     day = {regex_flag("DATE_DAY", r"\d{1,2}(?:st|nd|rd|th)?"): True}
     year = {regex_flag("DATE_YEAR", r"(?:1[89]|2\d)\d\d"): True}
-    m.add("ABS", [[month, dot, day, {"ORTH": {"IN": [",", "."]}, "OP": "?"}, year]])
+    m.add("ABS", [[month, dot, day, {words_flag("DATE_SEPARATOR", (",", ".")): True, "OP": "?"}, year]])
     m.add("ABS", [[month, dot, {regex_flag("DATE_DAY_YEAR", r"\d{1,2},(?:1[89]|2\d)\d\d"): True}]])  # "17,2023"
     m.add("NUM", [[{regex_flag("DATE_NUMERIC", r"\d{1,2}/\d{1,2}/(?:1[89]|2\d)\d\d"): True}]])
     # the tokenizer splits "2025-01-13" at its hyphens

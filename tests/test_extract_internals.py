@@ -630,3 +630,65 @@ def test_xslt_blocks_fall_back_on_any_stray_separator(stray: str) -> None:
     assert blocks._from_xslt(blocks._Document(root)) is None
     assert [(b.kind, b.text) for g in blocks.document_groups(root) for b in g] == [
         ("amdpar", "1. x"), ("p", f"a{stray}b")]
+
+
+# ============================================= 9. paragraph classes, lazy blocks, superscript windows, date forms
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("3A090 Integrated circuits, as follows (see List of Items Controlled).", ("eccn", "3A090")),
+    ("\n   a.1. A \u2018total processing performance\u2019 of 4800 or more", ("label", "a.1")),
+    ("a.\ue0031\ue004 A TPP of 4800 or more", ("label", "a")),  # footnote mark after the label: final text
+    ("License Requirements", ("section", "lr")),
+    ("List Based License Exceptions (See Part 740 for a description of all license exceptions)", ("section", "le")),
+    ("List of Items Controlled", ("section", "items")),
+    ("Related Controls: N/A", ("section", "items")),
+    ("Technical Notes: 1. \u2018TPP\u2019 is 2 \u00d7 \u2018MacTOPS\u2019.", ("note", "technical")),
+    ("Note to 3A090: 3A090 does not apply to items with a TPP of 100 or more.", ("note", "exclusion")),
+    ("Note 1 to 3A090.a: ICs with 30 billion transistors are presumed", ("note", "note")),
+    ("LVS: $5000 for 3A090.a; N/A for items with a TPP of 4800 or more", ("license", "")),
+    ("See License Exception ACA for these items.", ("license", "")),
+    ("integrated circuits with a TPP of 4800 or more.", ("text", "")),
+])
+def test_classify_paragraphs_of_a_ccl_entry(raw: str, expected: tuple[str, str]) -> None:
+    from extraction import ccl
+
+    assert ccl._classify(raw) == expected
+    assert ccl._classify(blocks.final_text(raw)) == expected  # the same class from the final text
+
+
+def test_groups_make_blocks_only_when_asked() -> None:
+    root = etree.fromstring(b"<RULE><REGTEXT PART='774' TITLE='15'><AMDPAR>1. x</AMDPAR><P>a</P><P>b</P>"
+                            b"</REGTEXT></RULE>")
+    (group,) = blocks.document_groups(root)
+    assert group.items == [("amdpar", "1. x"), ("p", "a"), ("p", "b")] and len(group) == 3
+    assert group._blocks == {}  # nothing made yet
+    b2 = group.block(2)
+    assert (b2.kind, b2.text, b2.location) == ("p", "b", "RULE/REGTEXT/P[2]")
+    assert group.block(2) is b2 and list(group._blocks) == [2]  # made once, only that one
+    assert [b.text for b in group.of_kind("p")] == ["a", "b"] and group.block(2) is b2
+    assert [b.kind for b in group] == ["amdpar", "p", "p"] and group.blocks[2] is b2
+
+
+@pytest.mark.parametrize("before", [
+    "10", " 10", "a 10", "x10 ", "10\n", "510", "5.10", "1,10", "part 10", "supplement no. 10", "of 10 ",
+    "mm", "(mm", "amm", "in", "within", "km ", "µm", "2 cm", "",
+])
+@pytest.mark.parametrize("inner", ["2", "26", "-3", "1"])
+def test_superscript_decision_looks_only_at_the_end_as_the_full_search_did(before: str, inner: str) -> None:
+    import re
+
+    from extraction import xmltext
+
+    tail = before[-40:]
+    full_search = ("^" + inner if xmltext._EXPONENT.fullmatch(inner) and re.search(xmltext._BASE10.pattern, tail)
+                   and not xmltext._LABEL10.search(tail) else
+                   inner if inner in ("2", "3") and re.search(xmltext._UNIT_POWER.pattern, tail) else "")
+    assert xmltext._superscript(inner, before) == full_search
+
+
+def test_date_with_a_separator_token_before_the_year() -> None:
+    got = {(f.kind, f.date) for f in extract_dates_text(
+        "Effective date: This rule is effective January 13. 2025; comments must be received by "
+        "March 14, 2025.", None)}
+    assert got == {("effective", dt.date(2025, 1, 13)), ("comments_due", dt.date(2025, 3, 14))}
