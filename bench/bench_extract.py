@@ -48,11 +48,9 @@ def _mark(el: Any, marker: str) -> None:
         el.text = (el.text or "") + marker
 
 
-def build(copies: int, distinct: bool = False) -> bytes:
-    root = etree.fromstring(FIXTURE.read_bytes())
-    regtexts = list(root.iter("REGTEXT"))
-    parent = regtexts[-1].getparent()
-    anchor = parent.index(regtexts[-1]) + 1
+def _insert_copies(parent: Any, anchor: int, regtexts: list[Any], copies: int, distinct: bool) -> None:
+    """Insert ``copies`` copies of ``regtexts`` into ``parent`` at ``anchor``, their amendatory instructions
+    renumbered from 100 (and every paragraph made unique with ``distinct``)."""
     n = 100
     for c in range(copies):
         for rt in regtexts:
@@ -66,6 +64,29 @@ def build(copies: int, distinct: bool = False) -> bytes:
                     _mark(p, f" [copy {c}]")
             parent.insert(anchor, dup)
             anchor += 1
+
+
+def build(copies: int, distinct: bool = False) -> bytes:
+    root = etree.fromstring(FIXTURE.read_bytes())
+    regtexts = list(root.iter("REGTEXT"))
+    parent = regtexts[-1].getparent()
+    _insert_copies(parent, parent.index(regtexts[-1]) + 1, regtexts, copies, distinct)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def add_ccl(data: bytes, copies: int) -> bytes:
+    """``data`` (an FR XML file) with ``copies`` distinct copies of the fixture's regulatory text (parts 744
+    and 774: instructions, ECCN entries with thresholds, notes) added at the end of the supplementary
+    information of its first rule: a real document's preamble and prose with a CCL revision of chosen size."""
+    root = etree.fromstring(data)
+    rule = next(root.iter("RULE", "PRORULE"), None)
+    if rule is None:
+        raise SystemExit("--add-ccl: the file has no RULE or PRORULE")
+    supl = rule.find("SUPLINF")
+    if supl is None:
+        supl = etree.SubElement(rule, "SUPLINF")
+    regtexts = list(etree.fromstring(FIXTURE.read_bytes()).iter("REGTEXT"))
+    _insert_copies(supl, len(supl), regtexts, copies, True)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -147,11 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--distinct", action="store_true", help="make every copy's paragraphs unique")
     ap.add_argument("--file", default=None, help="measure this FR XML file instead of the built document")
+    ap.add_argument("--add-ccl", type=int, default=0, metavar="N",
+                    help="with --file: add N distinct copies of the fixture's regulatory text to its first rule")
     ap.add_argument("--profile", action="store_true", help="cProfile (top 25 by cumulative time) on stderr")
     ap.add_argument("--stages", action="store_true", help="CPU time of each stage (minimum of --repeat runs)")
     ap.add_argument("--json", dest="json_out", default=None)
     args = ap.parse_args(argv)
     data = Path(args.file).read_bytes() if args.file else build(args.copies, args.distinct)
+    if args.add_ccl:
+        if not args.file:
+            ap.error("--add-ccl needs --file")
+        data = add_ccl(data, args.add_ccl)
     instructions = data.count(b"<AMDPAR")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     result = extract_xml_bytes(data, "bench")[0]  # warm-up (loads spaCy, builds matchers)
@@ -165,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     base, subject = statistics.median(bw), statistics.median(sw)
     cpu_ratio = statistics.median(sc) / statistics.median(bc)
     res = {"xml_kb": round(len(data) / 1024), "instructions": instructions, "distinct": args.distinct,
-           "file": args.file,
+           "file": args.file, "add_ccl": args.add_ccl,
            "eccn_changes": len(result.eccn_changes), "thresholds": len(result.thresholds),
            "bare_parse_s": round(base, 4), "extract_s": round(subject, 4), "ratio": round(subject / base, 2),
            "cpu_ratio": round(cpu_ratio, 2), "extract_min_s": round(min(sw), 4),
            "extract_max_s": round(max(sw), 4), "repeat": args.repeat, "target_ratio": 5}
     what = args.file or f"built document{' (distinct paragraphs)' if args.distinct else ''}"
+    if args.add_ccl:
+        what += f" + {args.add_ccl} distinct copies of the fixture's regulatory text"
     print(f"extraction benchmark: {what}, {res['xml_kb']} KB, {instructions} amendatory instructions, "
           f"median of {args.repeat}, interleaved",
           file=sys.stderr)

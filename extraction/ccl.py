@@ -43,6 +43,7 @@ from typing import Any
 
 from extraction.blocks import Block, Group, document_groups, final_text, text_blocks
 from extraction.model import Comparator, EccnAction, EccnChange, LicenseExceptionChange, Threshold
+from extraction.nlp import attr_ids, blank  # (spaCy itself is imported on first use)
 from extraction.xmltext import SU_OPEN, text_of
 from rulesdsl.numbers import NumberFormatError, parse_number
 
@@ -116,15 +117,11 @@ def _events(text: str) -> list[_Event]:
     """The ECCN / paragraph / verb / object tokens of an instruction, in order, each with the two words
     before it. Token texts come from the offsets array: creating a spaCy ``Token`` object per look-back
     word cost more than tokenising and matching together."""
-    from spacy.attrs import IDX, IS_PUNCT, LENGTH
-
-    from extraction.nlp import blank
-
     doc = blank().tokenizer(text)
     matches = _matcher()(doc)
     if not matches:
         return []
-    arr = doc.to_array([IDX, LENGTH, IS_PUNCT]).tolist()
+    arr = doc.to_array(attr_ids("IDX", "LENGTH", "IS_PUNCT")).tolist()
     toks = [(text[i:i + n], bool(p)) for i, n, p in arr]
     starts = [row[0] for row in arr]
     strings = doc.vocab.strings

@@ -56,6 +56,7 @@ from functools import lru_cache
 from typing import Any
 
 from extraction.model import DateFact, DateKind
+from extraction.nlp import attr_ids, blank  # (spaCy itself is imported on first use)
 from extraction.xmltext import element_path, normalise_plain, text_of, xpath
 
 __all__ = ["extract_dates", "extract_dates_text"]
@@ -156,19 +157,24 @@ def _parse_abs(text: str) -> tuple[dt.date, bool] | None:
     return parsed
 
 
+_ABS_LONG = re.compile(r"([A-Za-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*([,.]?)\s*(\d{4})")
+_ABS_NUMERIC = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ABS_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
 def _parse_abs_any(t: str) -> tuple[dt.date, bool] | None:
     try:
-        mm = re.fullmatch(r"([A-Za-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*([,.]?)\s*(\d{4})", t)
+        mm = _ABS_LONG.fullmatch(t)
         if mm:
             mon = _MONTHS.get(mm.group(1).lower()[:3])
             if mon is None:
                 return None
-            odd = mm.group(3) == "." or bool(re.search(r",\d", t)) or mm.group(3) == ""
+            odd = mm.group(3) in (".", "") or ("," in t and re.search(r",\d", t) is not None)
             return dt.date(int(mm.group(4)), mon, int(mm.group(2))), odd
-        mm = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", t)
+        mm = _ABS_NUMERIC.fullmatch(t)
         if mm:
             return dt.date(int(mm.group(3)), int(mm.group(1)), int(mm.group(2))), True
-        mm = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t)
+        mm = _ABS_ISO.fullmatch(t)
         if mm:
             return dt.date(int(mm.group(1)), int(mm.group(2)), int(mm.group(3))), True
     except ValueError:  # February 30
@@ -177,24 +183,31 @@ def _parse_abs_any(t: str) -> tuple[dt.date, bool] | None:
 
 
 def _mentions(text: str) -> list[_Mention]:
-    from spacy.util import filter_spans
-
-    from extraction.nlp import blank
-
     doc = blank().tokenizer(text)  # (the blank pipeline has no components: its tokenizer is all it does)
     matches = _matcher("publication" in text.lower())(doc)
-    spans = filter_spans([doc[s:e] for _, s, e in matches])
-    labels = {(s, e): doc.vocab.strings[mid] for mid, s, e in matches}
+    if not matches:
+        return []
+    strings = doc.vocab.strings
+    labels = {(s, e): strings[mid] for mid, s, e in matches}
+    # one mention per token: the longest first, then the earliest (the rule of spaCy's ``filter_spans``,
+    # without making a Span and Token objects per match); offsets from the token array
+    kept: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    for s, e in sorted(labels, key=lambda se: (se[1] - se[0], -se[0]), reverse=True):
+        if s not in taken and e - 1 not in taken:
+            kept.append((s, e))
+            taken.update(range(s, e))
+    offsets = doc.to_array(attr_ids("IDX", "LENGTH")).tolist()
     out: list[_Mention] = []
-    for sp in spans:
-        label = labels.get((sp.start, sp.end), "")
-        start, end = sp.start_char, sp.end_char
+    for s, e in sorted(kept):
+        label = labels[(s, e)]
+        start, end = offsets[s][0], offsets[e - 1][0] + offsets[e - 1][1]
         mtext = text[start:end]
         if label == "REL" or label == "PUBPH":
             if label == "PUBPH":
                 days = 0
             else:
-                first = sp[0].lower_
+                first = text[start:start + offsets[s][1]].lower()
                 num = re.search(r"\d+", mtext)
                 days = int(num.group()) if num else _NUM_WORDS.get(first, -1)
                 if days < 0:
@@ -225,12 +238,21 @@ _REFERENCE_BEFORE = re.compile(
 )
 
 
+# how the text before a reference date ends (every alternative of _REFERENCE_BEFORE ends with one of these): the
+# end-anchored search, which tries every position of its window, runs only after one of them
+_REFERENCE_ENDINGS = ("published", "dated", "issued", "signed", "released", "register", "on", ",", "from", "of")
+
+
+def _is_reference(before: str) -> bool:
+    return before.rstrip().lower().endswith(_REFERENCE_ENDINGS) and _REFERENCE_BEFORE.search(before) is not None
+
+
 def _template(text: str, mentions: list[_Mention]) -> str:
     parts: list[str] = []
     pos = 0
     for i, m in enumerate(mentions):
         parts.append(text[pos:m.start])
-        ref = bool(_REFERENCE_BEFORE.search(text[max(0, m.start - 60):m.start]))
+        ref = _is_reference(text[max(0, m.start - 60):m.start])
         parts.append(f"{ROPEN}{i}{RCLOSE}" if ref else f"{OPEN}{i}{CLOSE}")
         pos = m.end
     parts.append(text[pos:])
@@ -617,23 +639,26 @@ _SUPL_SELF = re.compile(
 _DATE_SECTIONS = "./PREAMB/DATES | ./PREAMB/EFFDATE | ./DATES | ./EFFDATE"
 # paragraphs of the supplementary information that can hold a self-referencing "... is effective" sentence
 # (the test runs in C; reading every paragraph's text in Python cost more than the rest of a document)
-_SUPL_EFFECTIVE = "./*[(self::P or self::FP) and contains(., 'effective')]"
+# ... and the headings that say "date" (any case), in the same pass, in document order
+_SUPL_CANDIDATES = ("./HD[contains(translate(., 'DATE', 'date'), 'date')]"
+                    " | ./*[(self::P or self::FP) and contains(., 'effective')]")
 
 
 def _supl_candidates(supl: Any) -> list[tuple[Any, bool]]:
     """(paragraph, under an "Effective date"-style heading) for the paragraphs of a SUPLINF worth reading."""
     # (headings are rendered only when their raw text has the word "date": a supplementary information
     # section has dozens of headings)
-    dated = [hd for hd in supl.iterchildren("HD")
-             if "date" in "".join(hd.itertext()).lower() and _SUPL_HEAD.search(text_of(hd))]
+    found = xpath(_SUPL_CANDIDATES)(supl)
+    dated = {hd for hd in found if hd.tag == "HD" and _SUPL_HEAD.search(text_of(hd))}
     if not dated:
-        return [(p, False) for p in xpath(_SUPL_EFFECTIVE)(supl)]
+        return [(p, False) for p in found if p.tag != "HD"]
+    effective = set(found)
     out: list[tuple[Any, bool]] = []
     under = False
     for child in supl.iterchildren("HD", "P", "FP"):  # not the (many) REGTEXTs between them
         if child.tag == "HD":
-            under = any(child is hd for hd in dated)
-        elif under or "effective" in "".join(child.itertext()):
+            under = child in dated
+        elif under or child in effective:
             out.append((child, under))
     return out
 

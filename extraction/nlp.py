@@ -26,6 +26,14 @@ def blank() -> Any:
     return spacy.blank("en")
 
 
+@lru_cache(maxsize=64)
+def attr_ids(*names: str) -> tuple[int, ...]:
+    """spaCy attribute ids (``IDX``, ``LENGTH``, ...) for ``Doc.to_array``, looked up once."""
+    from spacy import attrs
+
+    return tuple(int(getattr(attrs, n)) for n in names)
+
+
 def tokens(text: str) -> Any:
     """A spaCy ``Doc`` of ``text`` (tokenizer only)."""
     return blank().tokenizer(text)

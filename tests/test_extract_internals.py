@@ -179,7 +179,8 @@ def test_suplinf_other_paragraphs_are_not_read(para: str) -> None:
 
 
 @pytest.mark.parametrize("heading", ["Compliance Date", "Effective Dates", "Applicability date",
-                                     "V. Effective Date and Compliance Date"])
+                                     "V. Effective Date and Compliance Date", "COMPLIANCE DATE",
+                                     "Compliance <E T='03'>Da</E>te"])
 def test_suplinf_paragraph_under_a_date_heading_is_read_without_the_word_effective(heading: str) -> None:
     root = fr_rule(EFFECTIVE_APRIL, f'<HD SOURCE="HD1">Background</HD><P>Nothing here.</P>'
                                     f'<HD SOURCE="HD1">{heading}</HD>{COMPLY_JUNE}')
