@@ -693,3 +693,27 @@ def test_date_with_a_separator_token_before_the_year() -> None:
         "Effective date: This rule is effective January 13. 2025; comments must be received by "
         "March 14, 2025.", None)}
     assert got == {("effective", dt.date(2025, 1, 13)), ("comments_due", dt.date(2025, 3, 14))}
+
+
+@pytest.mark.parametrize("sentence", [
+    "This rule is effective January 13, 2025, and compliance is required 120 days after publication.",
+    "Effective Jan. 17,2023; comments by 11/17/2023 or 2023-12-01 [INSERT DATE OF PUBLICATION IN THE FEDERAL "
+    "REGISTER].",
+    "Compliance is required ninety (90) days from the date of publication in the Federal Register.",
+    "The rule of March 1, 2016 (81 FR 10477) is delayed from April 15, 2016 to May 16, 2016.",
+    "Sept. 5 2024, then thirty days following publication of this rule.",
+])
+def test_date_mentions_keep_the_longest_match_per_token_as_spacys_filter_spans(sentence: str) -> None:
+    from spacy.util import filter_spans
+
+    from extraction.nlp import tokens
+
+    doc = tokens(sentence)
+    matches = dates._matcher("publication" in sentence.lower())(doc)
+    assert matches
+    expected = [(sp.start_char, sp.end_char) for sp in filter_spans([doc[s:e] for _m, s, e in matches])]
+    got = [(m.start, m.end) for m in dates._mentions(sentence)]
+    # (a placeholder mention extends to its closing bracket; impossible dates are dropped: neither occurs here
+    # except the bracket, which only moves an end)
+    assert [s for s, _e in got] == [s for s, _e in expected]
+    assert all(e >= ee for (_s, e), (_ss, ee) in zip(got, expected, strict=True))
