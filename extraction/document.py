@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +30,7 @@ _RIN = re.compile(r"\b(\d{4})\s*[-\u2013\u2014]\s*([A-Z]{2}\d{2})\b")
 _DOCKET = re.compile(r"Docket\s+(?:No\.?|Number)\s*:?\s*([A-Za-z0-9][A-Za-z0-9\-\u2013]*[A-Za-z0-9])", re.I)
 _PARTS = re.compile(r"\b(\d+)\s+CFR\s+(?:Parts?|Ch(?:apter)?\.?\s*[IVXL]+)\s*([0-9,\sand\-\u2013]+)", re.I)
 _NUM = re.compile(r"\d+")
+_CITATION = re.compile(r"\(?(\d{2,3})\s+FR\s+(\d{3,6})\)?")
 _LONG_DATE = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|"
                         r"December)\s+(\d{1,2}),?\s+(\d{4})")
 _PATH_DATE = re.compile(r"(?<!\d)(19|20)(\d{2})[/-](\d{2})[/-](\d{2})(?!\d)")
@@ -168,32 +169,45 @@ def is_correction(action: str | None, title: str | None) -> bool:
 
 
 _CITING = "./*[self::P or self::FP or self::HD or self::FTNT][contains(., 'FR')]"
+# ... and of those the ones that can hold an "FR Doc." number ("Doc" in any of its usual cases; every contains()
+# renders the paragraph's text again, in C: the cheap test first)
+_CITING_FRDOC = _CITING + "[contains(., 'Doc') or contains(., 'DOC') or contains(., 'doc')]"
 
 
 def _corrects(where: _Where, own: str | None) -> str | None:
-    """The summary, the supplementary information and the action, in that order; of the supplementary
-    information only the paragraphs that can cite a document (rendering all of its text cost more than the
-    rest of the metadata)."""
-    texts: list[str] = []
-    for x in (where.find("PREAMB/SUM"), where.find("SUPLINF"), where.find("PREAMB/ACT")):
-        if x is None:
-            continue
-        if x.tag == "SUPLINF":
-            texts.extend(text_of(p) for p in xpath(_CITING)(x))
-        else:
-            texts.append(text_of(x))
-    return corrects_from(texts, own)
+    """The summary, the supplementary information and the action, in that order (see :func:`corrects_from`);
+    of the supplementary information only the paragraphs that can cite a document are rendered, and for the
+    citation only until one is found (rendering all of a long correction's text cost more than the rest of
+    its metadata)."""
+    parts = [x for x in (where.find("PREAMB/SUM"), where.find("SUPLINF"), where.find("PREAMB/ACT")) if x is not None]
+
+    def texts(citing: str) -> Iterator[str]:
+        for x in parts:
+            if x.tag == "SUPLINF":
+                yield from (text_of(p) for p in xpath(citing)(x))
+            else:
+                yield text_of(x)
+
+    return _frdoc_in(texts(_CITING_FRDOC), own) or _citation_in(texts(_CITING))
 
 
 def corrects_from(texts: list[str], own: str | None) -> str | None:
     """The document a correction corrects: an "FR Doc." number other than its own, else the first FR
     citation (resolved to a document number when the default ruleset knows it)."""
+    return _frdoc_in(texts, own) or _citation_in(texts)
+
+
+def _frdoc_in(texts: Iterable[str], own: str | None) -> str | None:
     for t in texts:
         for m in _FRDOC.finditer(t):
             if m.group(1) != own:
                 return m.group(1)
+    return None
+
+
+def _citation_in(texts: Iterable[str]) -> str | None:
     for t in texts:
-        cm = re.search(r"\(?(\d{2,3})\s+FR\s+(\d{3,6})\)?", t)
+        cm = _CITATION.search(t)
         if cm:
             citation = f"{cm.group(1)} FR {cm.group(2)}"
             return known_document_for(citation) or citation

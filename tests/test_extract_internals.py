@@ -717,3 +717,34 @@ def test_date_mentions_keep_the_longest_match_per_token_as_spacys_filter_spans(s
     # except the bracket, which only moves an end)
     assert [s for s, _e in got] == [s for s, _e in expected]
     assert all(e >= ee for (_s, e), (_ss, ee) in zip(got, expected, strict=True))
+
+
+def _correction(suplinf: str, summary: str = "This document corrects a final rule.") -> Any:
+    from extraction.document import meta_from_xml
+
+    xml = (f"<CORRECT><PREAMB><AGENCY>Bureau of Industry and Security</AGENCY><ACT><HD>ACTION:</HD>"
+           f"<P>Correcting amendment.</P></ACT><SUM><HD>SUMMARY:</HD><P>{summary}</P></SUM></PREAMB>"
+           f"<SUPLINF>{suplinf}</SUPLINF><FRDOC>[FR Doc. 2027-00999 Filed 1-2-27; 8:45 am]</FRDOC></CORRECT>")
+    return meta_from_xml(etree.fromstring(xml))
+
+
+@pytest.mark.parametrize(("suplinf", "expected"), [
+    # an FR Doc. number anywhere beats an earlier page citation, its own number never counts
+    ("<P>The rule at 89 FR 99999 had an error.</P><P>In 15 CFR 774, see the entry.</P>"
+     "<P>In FR Doc. 2026-01234, on page 5, correct the table.</P>", "2026-01234"),
+    ("<P>In <E T='03'>FR Doc.</E> 2026-01234 correct the table.</P>", "2026-01234"),
+    ("<P>In FR DOC. 2026-01234 correct the table.</P>", "2026-01234"),
+    ("<HD>Correction</HD><P>See FR Doc. 2027-00999 for this one; it corrects 89 FR 99999.</P>", "89 FR 99999"),
+    # the first page citation, from the paragraphs in order, when no other document number is given
+    ("<P>Background only, 15 CFR part 774.</P><P>The rule published at 89 FR 99999 (docket 1) had an error."
+     "</P><P>Also 88 FR 11111.</P>", "89 FR 99999"),
+    ("<P>Nothing cited here.</P>", None),
+])
+def test_correction_target_from_the_supplementary_information(suplinf: str, expected: str | None) -> None:
+    assert _correction(suplinf).corrects == expected
+
+
+def test_correction_target_from_the_summary_comes_first() -> None:
+    meta = _correction("<P>In FR Doc. 2026-01234 correct the table.</P>",
+                       summary="This document corrects FR Doc. 2026-05555.")
+    assert meta.corrects == "2026-05555"
