@@ -489,6 +489,8 @@ _UNIT_HINTS = ("operations", "flop", "transistor", "gb", "gigabyte", "tb/s", "tb
 
 
 _ALL_HINTS = tuple(dict.fromkeys([*_UNIT_HINTS, *(h for hs in _PARAM_HINTS.values() for h in hs)]))
+_HINT_PARAMS: dict[str, tuple[str, ...]] = {
+    h: tuple(name for name, hs in _PARAM_HINTS.items() if h in hs) for h in _ALL_HINTS}
 
 
 def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
@@ -497,18 +499,18 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
     if not text or len(text) > 20000 or not _MAY_HAVE_THRESHOLD.search(text):
         return out
     low = text.lower()
-    if not any(h in low for h in _ALL_HINTS):
-        return out
-    if not _comparator_cue(low):
+    present = [h for h in _ALL_HINTS if h in low]
+    if not present or not _comparator_cue(low):
         return out
     params_: list[tuple[int, int, str]] | None = None
 
     def params() -> list[tuple[int, int, str]]:  # where each parameter is named; computed when first needed
         nonlocal params_
         if params_ is None:
+            named = {name for h in present for name in _HINT_PARAMS.get(h, ())}
             same = len(low) == len(text)  # (lower() lengthens a few letters, such as "İ": then positions differ)
             params_ = sorted((m.start(), m.end(), name) for name, rx in (_PARAMS_LOW if same else _PARAMS)
-                             if any(h in low for h in _PARAM_HINTS[name]) for m in rx.finditer(low if same else text))
+                             if name in named for m in rx.finditer(low if same else text))
         return params_
 
     for m in _NUM.finditer(text):
