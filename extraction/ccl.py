@@ -413,9 +413,11 @@ _UNIT_PARAM: list[tuple[re.Pattern[str], str | None, str, Decimal]] = [
     (re.compile(r"\s*(?:GB/s|Gbyte/s|GB/sec|GBps|gigabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1)),
     (re.compile(r"\s*(?:TB/s|Tbyte/s|terabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1000)),
 ]
-# any of the units above, first one first (as the loop over them would find it)
-_ANY_UNIT = re.compile("|".join(f"(?:{rx.pattern})" if not rx.flags & re.I else f"(?i:{rx.pattern})"
-                                for rx, _p, _u, _f in _UNIT_PARAM))
+# any of the units above, first one first (as a loop over them would find it), named u0, u1, ...
+_ANY_UNIT = re.compile("|".join(f"(?P<u{i}>{rx.pattern})" if not rx.flags & re.I else f"(?P<u{i}>(?i:{rx.pattern}))"
+                                for i, (rx, _p, _u, _f) in enumerate(_UNIT_PARAM)))
+_UNIT_OF: dict[str, tuple[str | None, str, Decimal]] = {
+    f"u{i}": (p, u, f) for i, (_rx, p, u, f) in enumerate(_UNIT_PARAM)}
 _PARAM_UNIT = {"training_operations": "operations", "tpp": "TPP", "performance_density": "TPP per mm2",
                "memory_bandwidth_density": "GB/s per mm2", "io_bandwidth": "GB/s", "dram_bandwidth": "GB/s",
                "bit_tops": "bit x TOPS", "transistors": "transistors"}
@@ -536,13 +538,12 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
         unit: str | None = None
         factor = Decimal(1)
         beyond = len(text)  # where the text after the unit starts
-        if _ANY_UNIT.match(text, after) or _ANY_UNIT.match(text, end):  # most numbers have no unit after them
-            for rx, p, u, f in _UNIT_PARAM:
-                um = rx.match(text, after) or rx.match(text, end)
-                if um:
-                    param, unit, factor = p, u, f
-                    beyond = um.end()
-                    break
+        # (after "or more" if one follows the number, else right after it: then no unit can start at the number's
+        # end, which is followed by "or ...")
+        um = _ANY_UNIT.match(text, after) or _ANY_UNIT.match(text, end)
+        if um is not None and um.lastgroup is not None:
+            param, unit, factor = _UNIT_OF[um.lastgroup]
+            beyond = um.end()
         if param is None:
             # a parameter stated right after ("26,900,000 cumulative total processing performance")
             for s_, _e, name in params():  # (in order of position)
