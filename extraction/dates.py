@@ -393,8 +393,9 @@ _COMPLIANCE = [
         re.I,
     ),
     re.compile(
-        r"compliance\s+dates?(?:\s+(?:for|of)\s+(?P<scope>.+?))?\s+(?:is|are|will\s+be)\s+(?:delayed\s+)?"
-        r"(?:to|until)?\s*" + _IDX.replace("(\\d+)", "(?P<a>\\d+)"),
+        r"compliance\s+dates?(?:\s+(?:for|of)\s+(?P<scope>.+?))?\s+(?:is|are|will\s+be|remains?|has\s+been"
+        r"|have\s+been)\s+(?:now\s+)?(?:delayed\s+|extended\s+|postponed\s+|changed\s+)?(?:to|until)?\s*"
+        + _IDX.replace("(\\d+)", "(?P<a>\\d+)"),
         re.I,
     ),
     re.compile(

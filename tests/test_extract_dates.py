@@ -431,3 +431,14 @@ def test_suspension_until_gives_a_window_and_no_separate_return_date() -> None:
         "extends the suspension, Note 1 to 3A090.a applies again on March 3, 2027, without further action.",
         D(2026, 3, 5))
     _check(facts, [("effective", "2026-03-03", "2027-03-03", "suspension period (window ends 'until'")])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The effective date is delayed until May 15, 2025; the compliance date remains January 15, 2026.",
+     [("effective", dt.date(2025, 5, 15), "whole rule"), ("compliance", dt.date(2026, 1, 15), "whole rule")]),
+    ("The compliance date has been extended to June 1, 2025.", [("compliance", dt.date(2025, 6, 1), "whole rule")]),
+    ("The compliance date for paragraph (b) is now March 3, 2026.",
+     [("compliance", dt.date(2026, 3, 3), "paragraph (b)")]),
+])
+def test_compliance_date_that_remains_or_was_moved(text: str, expected: list[tuple[str, dt.date, str]]) -> None:
+    assert [(f.kind, f.date, f.scope) for f in extract_dates_text(text, dt.date(2025, 1, 1))] == expected
