@@ -322,7 +322,7 @@ _SELF = re.compile(
     r"^(?:(?:this|these|the)\s+)?(?:(?:temporary|interim|final|direct|proposed|correcting|present)\s+){0,3}"
     r"(?:rule|rules|correction|corrections|finding|deviation|document|regulation|regulations|action|"
     r"amendments?|changes?|notice|order|provisions?|revisions?|requirements?)"
-    r"(?:\s+(?:made|set\s+out|contained|adopted)?\s*(?:by|in)\s+this\s+(?:\w+\s+){0,2}?(?:rule|document|action))?$",
+    r"(?:\s+(?:made|set\s+out|contained|adopted)?\s*(?:by|in|of)\s+this\s+(?:\w+\s+){0,2}?(?:rule|document|action))?$",
     re.I,
 )
 _INSTR = re.compile(
@@ -346,7 +346,7 @@ def _scope_of(subject: str, mentions: list[_Mention], strict: bool = False) -> s
     rule" in a comment sentence of a correction is the corrected rule, not the correction)."""
     s = _clean_scope(_untemplate(subject, mentions))
     is_self = bool(_SELF.match(s)) and (not strict or bool(re.match(r"(?:this|these)\b", s, re.I)))
-    if not s or is_self or re.fullmatch(r"(?:it|this|effective)", s, re.I):
+    if not s or is_self or re.fullmatch(r"(?:it|this|the|effective)", s, re.I):
         return "whole rule"
     instr = _INSTR.search(s)
     if instr:
@@ -372,7 +372,7 @@ _EXC_EFF = re.compile(
     re.I,
 )
 _DELAY = re.compile(
-    r"effective\s+dates?(?:\s+(?:of|for)\s+(?P<x>.+?))?\s+(?:is|are|was|has\s+been|will\s+be)\s+(?:hereby\s+)?"
+    r"effective\s+dates?(?:\s+(?:of|for)\s+(?P<x>.+?))?\s+(?:is|are|was|has\s+been|will\s+be|remains?)\s+(?:hereby\s+)?"
     r"(?:further\s+)?(?P<verb>delayed|postponed|changed|extended|corrected|revised)?\s*"
     r"(?:from\s+[" + OPEN + ROPEN + r"](?P<old>\d+)[" + CLOSE + RCLOSE + r"],?\s+)?(?:to|until|as)?\s*"
     + _IDX.replace("(\\d+)", "(?P<new>\\d+)"),

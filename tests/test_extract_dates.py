@@ -442,3 +442,16 @@ def test_suspension_until_gives_a_window_and_no_separate_return_date() -> None:
 ])
 def test_compliance_date_that_remains_or_was_moved(text: str, expected: list[tuple[str, dt.date, str]]) -> None:
     assert [(f.kind, f.date, f.scope) for f in extract_dates_text(text, dt.date(2025, 1, 1))] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The effective date of this rule remains January 13, 2025.", [("effective", dt.date(2025, 1, 13), "whole rule")]),
+    ("The effective date of amendatory instruction 3 remains March 1, 2025.",
+     [("effective", dt.date(2025, 3, 1), "amendatory instruction 3")]),
+    ("Compliance dates: Compliance with the requirements of this rule is required by May 15, 2025, except that "
+     "compliance with \u00a7 740.27 is required by January 15, 2026.",
+     [("compliance", dt.date(2025, 5, 15), "whole rule except \u00a7 740.27"),
+      ("compliance", dt.date(2026, 1, 15), "\u00a7 740.27")]),
+])
+def test_scopes_that_mean_this_rule(text: str, expected: list[tuple[str, dt.date, str]]) -> None:
+    assert [(f.kind, f.date, f.scope) for f in extract_dates_text(text, dt.date(2025, 1, 15))] == expected
