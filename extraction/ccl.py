@@ -130,8 +130,8 @@ def _events(text: str) -> list[_Event]:
         kind = strings[match_id]
         tok = toks[start][0]
         words = [w.lower() for w, punct in toks[max(0, start - 3):start] if not punct]
-        if kind == "ECCN" and words and words[-1] in {"eccn", "eccns", "paragraph", "paragraphs"}:
-            words = words[:-1]
+        if words and (words[-1] in {"paragraph", "paragraphs"} or (kind == "ECCN" and words[-1] in {"eccn", "eccns"})):
+            words = words[:-1]  # "to paragraph .z", "of ECCN 3A001": the word before the noun counts
         prev = words[-1] if words else ""
         prev2 = words[-2] if len(words) > 1 else ""
         value = tok.rstrip(".") if kind == "ECCN" else (tok.lower() if kind != "PARA" else tok)
@@ -141,7 +141,9 @@ def _events(text: str) -> list[_Event]:
         i = bisect_right(starts, at) - 1
         if i < 0 or i in have:
             continue
-        words = [w.lower() for w, punct in toks[max(0, i - 3):i] if not punct]
+        words = [w.lower() for w, punct in toks[max(0, i - 4):i] if not punct]
+        if words and words[-1] in {"paragraph", "paragraphs"}:
+            words = words[:-1]
         out.append((i, _Event("PARA", "." + label, words[-1] if words else "",
                               words[-2] if len(words) > 1 else "")))
     out.sort(key=lambda p: p[0])
@@ -242,16 +244,30 @@ def _parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
     verb: str | None = None
     pending_paras: list[tuple[str, str]] = []  # (label, verb)
     pending_obj = False
+    obj_last = False  # the latest pending item is an object ("... paragraph .z and a Note"), not a paragraph
     seen_real_verb = False
+    # the ECCNs the current verb acts on, kept through "by ..." ("revise ECCN 5A992 by adding paragraph .z and
+    # revising paragraph .a")
+    targets: list[str] = []
+    in_by = False
+    after_location = False  # the last ECCN was a placement reference ("between ECCNs 4E001 and 4E992")
 
     def act(v: str | None) -> EccnAction:
         return "revised" if v in (None, "amend") else v  # type: ignore[return-value]
 
+    def owners() -> tuple[list[str], float]:
+        """Whose paragraphs the pending ones are: the subjects, else the ECCNs the instruction acts on."""
+        return (subjects, 0.85) if subjects else (list(targets), 0.8)
+
+    def paragraph_of(owner: str, label: str) -> str:
+        return owner if owner.endswith(label) else owner + label  # ("a Note to 5A992.z": .z is the owner)
+
     def flush_to_subjects() -> None:
         nonlocal pending_obj
+        who, conf = owners()
         for label, v in pending_paras:
-            for s in subjects:
-                put(s + label, act(v), 0.85)
+            for s in who:
+                put(paragraph_of(s, label), act(v), conf)
         if pending_obj:
             for s in subjects:
                 put(s, "revised", 0.85)
@@ -263,53 +279,79 @@ def _parse_instruction(text: str) -> list[tuple[str, EccnAction, float]]:
     except Exception:
         return []
     for ev in events:
+        if ev.kind != "ECCN":
+            after_location = False
         if ev.kind == "VERB":
             action = _VERBS.get(ev.value, "amend")
             if verb == "removed" and action == "removed":
                 continue  # "removing and reserving"
             flush_to_subjects()
+            if ev.prev == "by":
+                in_by = True
+            elif not in_by:
+                targets.clear()
             if ev.prev in {"is", "are", "be", "being", "been"} and subjects and action != "amend":
                 for s in subjects:
                     put(s, action, 0.9)  # type: ignore[arg-type]
             verb = action
             seen_real_verb = seen_real_verb or action != "amend"
         elif ev.kind == "ECCN":
-            if ev.prev in _LOCATION_WORDS or (ev.prev2 in _LOCATION_WORDS and ev.prev in {"and", "or"}):
+            if ev.prev in _LOCATION_WORDS or (ev.prev in {"and", "or"} and (
+                    ev.prev2 in _LOCATION_WORDS or after_location)):
+                after_location = True
                 continue
+            after_location = False
             if verb is None:
                 subjects.append(ev.value)
+            elif ev.prev in _OWNER_WORDS and pending_paras and pending_obj and obj_last and owners()[0]:
+                # "adding paragraph .z and a Note to 5A992.z": the owner named last is the object's; the
+                # paragraphs before the object belong to the ECCN the instruction is about
+                who, conf = owners()
+                for label, v in pending_paras:
+                    for s in who:
+                        put(paragraph_of(s, label), act(v), conf)
+                put(ev.value, "revised", 0.85)
+                pending_paras.clear()
+                pending_obj = False
             elif ev.prev in _OWNER_WORDS and (pending_paras or pending_obj):
                 for label, v in pending_paras:
-                    put(ev.value + label, act(v), 0.9)
+                    put(paragraph_of(ev.value, label), act(v), 0.9)
                 if pending_obj:
                     put(ev.value, "revised", 0.85)
                 pending_paras.clear()
                 pending_obj = False
+            elif ev.prev in _OWNER_WORDS and ev.value in subjects:
+                continue  # "... to paragraph .z of ECCN 3A001", 3A001 being what the instruction amends
             elif ev.prev in {"and", "or"} and not pending_paras and not pending_obj and results:
                 # "... of ECCNs 3A001 and 4A003": continue the previous owner/target list
                 last_eccn, (last_action, last_conf) = next(reversed(results.items()))
                 tail = last_eccn[5:] if "." in last_eccn and last_eccn[:5] not in subjects else ""
-                put(ev.value + tail if tail and "." not in ev.value else ev.value, last_action, last_conf)
+                eccn = ev.value + tail if tail and "." not in ev.value else ev.value
+                put(eccn, last_action, last_conf)
+                targets.append(eccn)
             elif verb == "amend" and not seen_real_verb:
                 subjects.append(ev.value)
             else:
                 put(ev.value, act(verb), 0.9)
+                targets.append(ev.value)
         elif ev.kind == "PARA":
             if ev.prev in _OWNER_WORDS:
                 # "a Technical Note to paragraph .c": the paragraph owns the object
+                who, conf = owners()
                 flush_paras = list(pending_paras)
                 pending_paras.clear()
                 for label, v in flush_paras:
-                    for s in subjects:
-                        put(s + label, act(v), 0.85)
+                    for s in who:
+                        put(paragraph_of(s, label), act(v), conf)
                 if pending_obj:
-                    for s in subjects:
-                        put(s + ev.value, "revised", 0.8)
+                    for s in who:
+                        put(paragraph_of(s, ev.value), "revised", 0.8)
                     pending_obj = False
             else:
                 pending_paras.append((ev.value, verb or "amend"))
+                obj_last = False
         elif ev.kind == "OBJ" and verb is not None:
-            pending_obj = True
+            pending_obj = obj_last = True
     flush_to_subjects()
     for s in subjects:
         if not any(e == s or e.startswith(s + ".") for e in results):

@@ -537,3 +537,28 @@ def test_paragraphs_named_without_their_dot(text: str, expected: list[tuple[str,
 
     got = [(e, a) for e, a, _c in parse_instruction(text) if e != "3A090"]
     assert got == expected
+
+
+@pytest.mark.parametrize(("instruction", "expected"), [
+    # a placement reference is not a change, however many ECCNs it names
+    ("In Supplement No. 1 to part 774, Category 4, add ECCN 4E091 between ECCNs 4E001 and 4E992 to read as "
+     "follows:", {"4E091": "added"}),
+    ("Add ECCN 3B993 after ECCN 3B992 and revise ECCN 3B001.", {"3B993": "added", "3B001": "revised"}),
+    # paragraphs of the ECCN a verb acts on, through "by ..."
+    ("In Supplement No. 1 to part 774, Category 5\u2014Part 1, revise ECCN 5A992 by adding paragraph .z to read as "
+     "follows:", {"5A992": "revised", "5A992.z": "added"}),
+    ("In Supplement No. 1 to part 774, Category 3, revise ECCN 3A001 by revising paragraph .z.1 and adding "
+     "paragraphs .z.2 and .z.3.",
+     {"3A001": "revised", "3A001.z.1": "revised", "3A001.z.2": "added", "3A001.z.3": "added"}),
+    ("Revise ECCNs 3A001 and 4A003 by adding paragraph .z.",
+     {"3A001": "revised", "4A003": "revised", "3A001.z": "added", "4A003.z": "added"}),
+    # the owner named after an object is the object's, not the paragraphs'
+    ("In Supplement No. 1 to part 774, Category 5\u2014Part 1, revise ECCN 5A992 by adding paragraph .z and a Note "
+     "to 5A992.z to read as follows:", {"5A992": "revised", "5A992.z": "added"}),
+    ("Amend ECCN 5A992 by adding paragraph .z and a Note to 5A992.z.", {"5A992.z": "added"}),
+    # a Note added to a paragraph revises that paragraph; the ECCN restated as its owner adds nothing
+    ("Amend ECCN 3A001 by adding a Note to paragraph .z of ECCN 3A001.", {"3A001.z": "revised"}),
+    ("Remove ECCN 3B991 and add paragraph .z to ECCN 3B001.", {"3B991": "removed", "3B001.z": "added"}),
+])
+def test_instruction_phrasings_of_real_ccl_amendments(instruction: str, expected: dict[str, str]) -> None:
+    assert {e: a for e, a, _c in parse_instruction(instruction)} == expected
