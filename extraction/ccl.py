@@ -742,7 +742,8 @@ def _eligibility(blocks: Iterable[Block], confidence: float) -> list[Threshold]:
 
 # ------------------------------------------------------------------------------ license exceptions
 
-_SEC740 = re.compile(r"(?:§§?|[Ss]ections?)\s*(740\.\d+)((?:\s*(?:,|and|or|through)\s*(?:§\s*)?740\.\d+)*)")
+_SEC740 = re.compile(r"(?:§§?|[Ss]ections?)\s*(740\.\d+)"
+                     r"((?:\s*(?:,\s*and|,\s*or|,|and|or|through)\s*(?:§\s*)?740\.\d+)*)")
 _SEC_NUM = re.compile(r"740\.\d+")
 _CODE_PAREN = re.compile(r"\(([A-Z]{2,4})\)")
 

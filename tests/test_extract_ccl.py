@@ -562,3 +562,18 @@ def test_paragraphs_named_without_their_dot(text: str, expected: list[tuple[str,
 ])
 def test_instruction_phrasings_of_real_ccl_amendments(instruction: str, expected: dict[str, str]) -> None:
     assert {e: a for e, a, _c in parse_instruction(instruction)} == expected
+
+
+@pytest.mark.parametrize(("instruction", "expected"), [
+    ("9. Add \u00a7\u00a7 740.27, 740.28, and 740.29 to read as follows:",
+     [("AIA", "added"), ("ACM", "added"), ("LPP", "added")]),
+    ("9. Remove and reserve \u00a7\u00a7 740.27 and 740.28.", [("AIA", "removed"), ("ACM", "removed")]),
+    ("9. Sections 740.25, and 740.26 are revised to read as follows:", [("HBM", "revised"), ("RFF", "revised")]),
+])
+def test_license_exception_sections_listed_with_a_serial_comma(instruction: str,
+                                                                  expected: list[tuple[str, str]]) -> None:
+    from extraction.ccl import extract_license_exceptions
+
+    root = etree.fromstring(f"<RULE><SUPLINF><REGTEXT PART='740' TITLE='15'><AMDPAR>{instruction}</AMDPAR>"
+                            f"</REGTEXT></SUPLINF></RULE>")
+    assert [(c.code, c.action) for c in extract_license_exceptions(root)] == expected
