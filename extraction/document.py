@@ -24,8 +24,15 @@ from .xmltext import element_path, text_of, xpath
 DOC_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU", "CORRECT")
 TYPE_BY_TAG = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document",
                "CORRECT": "Rule"}
-_FRDOC = re.compile(r"FR\s*Doc\.?\s*(?:No\.?:?)?\s*((?:[A-Z]\d-)?\d{2,4}-\d{3,6})", re.I)
-_FILED = re.compile(r"Filed\s+(\d{1,2})[-/](\d{1,2})[-/](\d{2,4})", re.I)
+# (PDF-derived and some typeset text writes the hyphens of identifiers as en dashes: "2025–00636", "1–13–25")
+_FRDOC = re.compile(r"FR\s*Doc\.?\s*(?:No\.?:?)?\s*"
+                    r"((?:[A-Z]\d[-\u2010\u2011\u2013])?\d{2,4}[-\u2010\u2011\u2013]\d{3,6})", re.I)
+_FILED = re.compile(r"Filed\s+(\d{1,2})[-/\u2010\u2011\u2013](\d{1,2})[-/\u2010\u2011\u2013](\d{2,4})", re.I)
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2013": "-"})
+
+
+def _frdoc_number(m: re.Match[str]) -> str:
+    return m.group(1).translate(_DASHES)
 _RIN = re.compile(r"\b(\d{4})\s*[-\u2013\u2014]\s*([A-Z]{2}\d{2})\b")
 _DOCKET = re.compile(r"Docket\s+(?:No\.?|Number)\s*:?\s*([A-Za-z0-9][A-Za-z0-9\-\u2013]*[A-Za-z0-9])", re.I)
 _PARTS = re.compile(r"\b(\d+)\s+CFR\s+(?:Parts?|Ch(?:apter)?\.?\s*[IVXL]+)\s*([0-9,\sand\-\u2013]+)", re.I)
@@ -200,8 +207,8 @@ def corrects_from(texts: list[str], own: str | None) -> str | None:
 def _frdoc_in(texts: Iterable[str], own: str | None) -> str | None:
     for t in texts:
         for m in _FRDOC.finditer(t):
-            if m.group(1) != own:
-                return m.group(1)
+            if _frdoc_number(m) != own:
+                return _frdoc_number(m)
     return None
 
 
@@ -244,7 +251,7 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
     frdoc = where.find("FRDOC")
     frdoc_text = text_of(frdoc) if frdoc is not None else ""
     m = _FRDOC.search(frdoc_text)
-    number = m.group(1) if m else None
+    number = _frdoc_number(m) if m else None
     filed = _FILED.search(frdoc_text)
     filed_year = None
     if filed:

@@ -33,6 +33,7 @@ from .document import (
     ExtractError,
     _clean,
     _date_from_path,
+    _frdoc_number,
     _long_date,
     _volume_for,
     corrects_from,
@@ -204,7 +205,7 @@ def extract_text(raw: str, source: str, publication_date: dt.date | None = None,
     volume = int(hdr.group(1)) if hdr else pages.volume or _volume_for(pub, None)
     secs = _sections(text)
     m = _FRDOC.search(text)
-    number = m.group(1) if m else None
+    number = _frdoc_number(m) if m else None
     first_section = _SECTION.search(text)
     head = text[: first_section.start() if first_section else 2000]
     front = _front(text)

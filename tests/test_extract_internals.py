@@ -748,3 +748,16 @@ def test_correction_target_from_the_summary_comes_first() -> None:
     meta = _correction("<P>In FR Doc. 2026-01234 correct the table.</P>",
                        summary="This document corrects FR Doc. 2026-05555.")
     assert meta.corrects == "2026-05555"
+
+
+def test_identifiers_written_with_en_dashes_in_fr_xml() -> None:
+    from extraction.document import meta_from_xml
+
+    root = etree.fromstring(
+        "<RULE><PREAMB><PRTPAGE P='4544'/><DEPDOC>[Docket No. 250107\u20130007]</DEPDOC><RIN>RIN 0694\u2013AJ90</RIN>"
+        "<SUBJECT>Framework</SUBJECT></PREAMB><FRDOC>[FR Doc. 2025\u201300636 Filed 1\u201313\u201325; 8:45 am]"
+        "</FRDOC></RULE>")
+    meta = meta_from_xml(root)
+    assert (meta.document_number, meta.citation, meta.rin, meta.agency_docket) == (
+        "2025-00636", "90 FR 4544", ["0694-AJ90"], "250107-0007")
+    assert corrects_from(["In FR Doc. 2024\u201330723 correct the date."], "2025-02655") == "2024-30723"
