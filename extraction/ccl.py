@@ -962,10 +962,12 @@ def extract_license_exceptions(root: Any) -> list[LicenseExceptionChange]:
 
 # -------------------------------------------------------------------------------------- plain text
 
-def extract_text(text: str) -> tuple[list[EccnChange], list[Threshold], list[LicenseExceptionChange]]:
-    """Plain-text fallback (govinfo text, HTML stripped to text): same rules, lower confidence."""
+def extract_text(text: str, blocks: list[Block] | None = None
+                 ) -> tuple[list[EccnChange], list[Threshold], list[LicenseExceptionChange]]:
+    """Plain-text fallback (govinfo text, HTML stripped to text): same rules, lower confidence. ``blocks``:
+    the text's blocks (:func:`~extraction.blocks.text_blocks`), if already made."""
     try:
-        blocks = text_blocks(text or "")
+        blocks = blocks if blocks is not None else text_blocks(text or "")
         ccl = [b for b in blocks if b.part == "774"]
         changes = _changes(ccl, 0.85)
         thresholds = _ccl_thresholds([Group.of(ccl)], 0.7)

@@ -297,7 +297,7 @@ def meta_from_xml(el: Any, *, volume: int | None = None, publication_date: dt.da
 
 def _facts(ex: Extraction, el: Any) -> None:
     """Dates, ECCN changes, thresholds and license exceptions (modules of their own)."""
-    from . import ccl, dates
+    from . import ccl, dates, groups
 
     try:
         ex.dates = dates.extract_dates(el, ex.document.publication_date)
@@ -307,7 +307,8 @@ def _facts(ex: Extraction, el: Any) -> None:
         return  # notices mention ECCNs but change none
     try:
         for name, fn in (("eccn_changes", ccl.extract_eccn_changes), ("thresholds", ccl.extract_thresholds),
-                         ("license_exceptions", ccl.extract_license_exceptions)):
+                         ("license_exceptions", ccl.extract_license_exceptions),
+                         ("country_group_changes", groups.extract_country_group_changes)):
             try:
                 setattr(ex, name, fn(el))
             except Exception as exc:

@@ -6,7 +6,7 @@ Facts are compared as sets of keys (quotes, locations and confidences are not sc
 
 * document: each non-null expected metadata field is one fact;
 * dates: (kind, date, end_date); eccn_changes: (eccn, action); thresholds: (eccn, parameter, comparator,
-  exact value, unit); license_exceptions: (code, action).
+  exact value, unit); license_exceptions: (code, action); country_group_changes: (group, country, action).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from .document import ExtractError, extract_path
 
-GROUPS = ("document", "dates", "eccn_changes", "thresholds", "license_exceptions")
+GROUPS = ("document", "dates", "eccn_changes", "thresholds", "license_exceptions", "country_group_changes")
 DOC_FIELDS = ("document_number", "citation", "publication_date", "type", "action", "title", "rin", "agency_docket",
               "cfr_parts", "corrects")
 
@@ -44,6 +44,8 @@ def facts(result: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
     out["thresholds"] = {(t.get("eccn"), t["parameter"], t["comparator"], _num(t.get("value_exact", t["value"])),
                           t["unit"]) for t in result.get("thresholds", [])}
     out["license_exceptions"] = {(x["code"], x["action"]) for x in result.get("license_exceptions", [])}
+    out["country_group_changes"] = {(c["group"], c["country"], c["action"])
+                                    for c in result.get("country_group_changes", [])}
     return out
 
 

@@ -100,12 +100,35 @@ class LicenseExceptionChange:
 
 
 @dataclass
+class CountryGroupChange:
+    """A country added to or removed from a country group (``D:5``, ``A:6``, ``AIA`` ...). ``restated``: read
+    not from an instruction's words but from a restated ``"list"`` (every member of the group, changed or not)
+    or a restated table ``"entry"`` (every group of the country, changed or not)."""
+
+    group: str
+    country: str  # ISO 3166 alpha-2
+    action: EccnAction  # added | removed
+    name: str = ""  # as written
+    restated: str | None = None  # None | "list" | "entry"
+    instruction: str | None = None
+    quote: str = ""
+    location: str = ""
+    confidence: float = 0.85
+
+    def to_json(self) -> dict[str, Any]:
+        return {"group": self.group, "country": self.country, "name": self.name, "action": self.action,
+                "restated": self.restated, "instruction": self.instruction, "quote": self.quote,
+                "location": self.location, "confidence": self.confidence}
+
+
+@dataclass
 class Extraction:
     document: DocumentMeta
     dates: list[DateFact] = field(default_factory=list)
     eccn_changes: list[EccnChange] = field(default_factory=list)
     thresholds: list[Threshold] = field(default_factory=list)
     license_exceptions: list[LicenseExceptionChange] = field(default_factory=list)
+    country_group_changes: list[CountryGroupChange] = field(default_factory=list)
     source: str = ""  # file or stored document
     format: str = ""  # fr-xml | govinfo-html | text
     warnings: list[str] = field(default_factory=list)
@@ -115,4 +138,5 @@ class Extraction:
                 "eccn_changes": [c.to_json() for c in self.eccn_changes],
                 "thresholds": [t.to_json() for t in self.thresholds],
                 "license_exceptions": [x.to_json() for x in self.license_exceptions],
+                "country_group_changes": [c.to_json() for c in self.country_group_changes],
                 "source": self.source, "format": self.format, "warnings": list(self.warnings)}

@@ -234,7 +234,19 @@ def _text_facts(ex: Extraction, text: str, secs: dict[str, str]) -> None:
         except Exception as exc:
             ex.warnings.append(f"dates: {type(exc).__name__}: {exc}")
     if ex.document.type == "Rule":
+        from .blocks import text_blocks
+        from .groups import group_changes_in_blocks
+
         try:
-            ex.eccn_changes, ex.thresholds, ex.license_exceptions = ccl.extract_text(text)
+            blocks = text_blocks(text)
+        except Exception as exc:
+            blocks = []
+            ex.warnings.append(f"blocks: {type(exc).__name__}: {exc}")
+        try:
+            ex.eccn_changes, ex.thresholds, ex.license_exceptions = ccl.extract_text(text, blocks)
         except Exception as exc:
             ex.warnings.append(f"ccl: {type(exc).__name__}: {exc}")
+        try:
+            ex.country_group_changes = group_changes_in_blocks(blocks, 0.7)
+        except Exception as exc:
+            ex.warnings.append(f"country groups: {type(exc).__name__}: {exc}")

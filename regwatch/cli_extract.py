@@ -98,6 +98,8 @@ def extract(state: State, target: str, publication_date: dt.date | None, as_json
             click.echo(f"  threshold {t.eccn or '-'} {t.parameter} {t.comparator} {t.value} {t.unit}")
         for x in r.license_exceptions:
             click.echo(f"  license exception {x.code} {x.action}")
+        for g in r.country_group_changes:
+            click.echo(f"  country group {g.group} {g.action} {g.country} ({g.name})")
         for w in r.warnings:
             click.echo(f"  warning: {w}", err=True)
     sys.exit(0)
@@ -120,9 +122,9 @@ def evaluate(corpus: str, verbose: bool, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(f"{report['documents']} documents in {corpus}")
-        click.echo(f"  {'group':<20} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn")
+        click.echo(f"  {'group':<22} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn")
         for g, s in report["groups"].items():
-            click.echo(f"  {g:<20} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}  "
+            click.echo(f"  {g:<22} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f}  "
                        f"{s['tp']:>3} {s['fp']:>3} {s['fn']:>3}")
             if verbose:
                 for m in s["misses"]:

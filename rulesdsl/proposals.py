@@ -39,6 +39,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import ast as A
+from .countries import is_country
 from .intervals import in_window
 from .ruleset import Ruleset
 
@@ -48,6 +49,8 @@ _DOC_ID = re.compile(r"^(?:[A-Z]\d-)?\d{4}-\d{4,6}$")
 _RIN = re.compile(r"^\d{4}-[A-Z]{2}\d{2}$")
 _ECCN = re.compile(r"^\d[A-E]\d{3}(?:\.[a-z0-9]+)*$")
 _CODE = re.compile(r"^[A-Z]{2,4}$")
+_GROUP_NAME = re.compile(r"^(?:[A-E]:\d|[A-Za-z][A-Za-z0-9_]{0,30})$")  # "D:5", "AIA", "Macau"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _NAME = re.compile(r"[^a-z0-9]+")
 _CTRL_WS = re.compile(r"[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+")
 
@@ -556,6 +559,47 @@ class _Builder:
                 self.add("note", {"op": "note"}, f"License Exception {code} revised: read the new text", conf, prov)
 
 
+    # -- country groups ---------------------------------------------------------------------------------
+    def country_groups(self) -> None:
+        """Dated membership edits: a country added to a group it is not in, removed from one it is in, on the
+        day the change takes effect. A restated list (every member of a group) also removes the members it
+        omits; a restated table entry states each group of its country, changed or not."""
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for c in self.ex.get("country_group_changes") or []:
+            if not isinstance(c, dict):
+                continue
+            group, country, action = str(c.get("group", "")), str(c.get("country", "")), c.get("action")
+            if _GROUP_NAME.match(group) and _COUNTRY.match(country) and is_country(country) \
+                    and action in ("added", "removed"):
+                by_group.setdefault(group, []).append(c)
+        for group, changes in by_group.items():
+            first = changes[0]
+            eff = self._start(str(first["instruction"]) if first.get("instruction") else None)
+            prov = _prov(self.doc, first, effective=eff.how)
+            conf = min(min(float(c.get("confidence", 0.85)) for c in changes), eff.confidence or 0.85)
+            if group not in self.rs.groups:
+                self.add("note", {"op": "note"}, f"country group {group} is not in the rules: "
+                         f"{len(changes)} membership change(s) not proposed", conf, prov, low=True)
+                continue
+            if eff.date is None:
+                self.add("note", {"op": "note"}, f"country group {group} changes; no effective date stated", 0.3,
+                         prov, low=True)
+                continue
+            members = self.rs.group_members(group, eff.date)  # (an edit already in the rules shows here)
+            added = sorted({c["country"] for c in changes if c["action"] == "added"} - members)
+            removed = {c["country"] for c in changes if c["action"] == "removed"} & members
+            listed = [c for c in changes if c.get("restated") == "list"]
+            if listed and len(listed) == len(changes):  # the complete list: who is no longer on it
+                removed |= members - {c["country"] for c in listed}
+            for op_name, countries, verb in (("add", added, "adds"), ("remove", sorted(removed), "removes")):
+                if not countries:
+                    continue
+                op = {"op": "group_membership", "group": group, "action": op_name, "members": countries,
+                      "start": eff.date.isoformat(), "cite": {"docs": [self.doc]}}
+                self.add("group_membership", op, f"country group {group} {verb} {', '.join(countries)} "
+                         f"from {eff.date}", conf, prov)
+
+
 def _guess_kind(rs: Ruleset, eccn: str) -> str:
     """A placeholder kind from the ECCN's category and product group (3A: integrated circuits, 4A: computers,
     xD: software, 4E: technology such as model weights); the reviewer is told to check it."""
@@ -594,6 +638,7 @@ def propose(rs: Ruleset, extraction: dict[str, Any]) -> tuple[str, list[Item]]:
     b.thresholds()
     b.eccn_changes()
     b.exceptions()
+    b.country_groups()
     if not any(i.kind != "note" for i in b.items) and b.doc in rs.documents:
         # a known document with nothing new to edit: notes alone do not make a proposal
         return b.doc, []
@@ -734,6 +779,17 @@ def _apply_one(rs: Ruleset, it: Item) -> None:
         else:
             x.effective.end = dt.date.fromisoformat(op["through"])
         x.effective.trailing_comment = _because(it, "removed by")
+    elif kind == "group_membership":
+        g = next((d for _n, rf in rs.files for d in rf.decls if isinstance(d, A.GroupDecl) and d.name == op["group"]),
+                 None)
+        if g is None:
+            raise ApplyError(f"country group {op['group']} no longer exists")
+        start = dt.date.fromisoformat(op["start"])
+        members = [str(m) for m in op["members"]]
+        if any(m.op == op["action"] and m.start == start and sorted(m.members) == sorted(members)
+               for m in g.members):
+            raise ApplyError(f"country group {op['group']} already {op['action']}s {', '.join(members)} from {start}")
+        g.members.append(A.Membership(op=op["action"], members=members, start=start, cite=_cite(op.get("cite"))))
     elif kind == "add_control":
         rf = _file_with(rs, A.ControlDecl)
         prf = _file_with(rs, A.ParameterDecl)

@@ -175,8 +175,9 @@ def test_eval_scores_the_corpus_and_detects_misses(run: Run, tmp_path: Path) -> 
     assert p.returncode == 0, p.stderr
     rep = json.loads(p.stdout)
     assert rep["documents"] == 8 and set(rep["groups"]) == {"document", "dates", "eccn_changes", "thresholds",
-                                                             "license_exceptions"}
+                                                             "license_exceptions", "country_group_changes"}
     assert rep["groups"]["thresholds"]["tp"] >= 12
+    assert rep["groups"]["country_group_changes"]["tp"] == 18  # the AIA destinations of 2025-00636
     # a corpus whose expectation names a fact the extractor does not produce: recall drops, the miss is listed
     spec = json.loads((ROOT / "fixtures" / "corpus" / "2025-00636.expected.json").read_text())
     spec["input"] = str(ROOT / "fixtures" / "http" / "fr" / "documents" / "full_text" / "xml" / "2025" / "01" / "15"
