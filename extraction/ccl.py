@@ -44,6 +44,7 @@ from typing import Any
 from extraction.blocks import Block, Group, document_groups, final_text, text_blocks
 from extraction.model import Comparator, EccnAction, EccnChange, LicenseExceptionChange, Threshold
 from extraction.nlp import attr_ids, blank  # (spaCy itself is imported on first use)
+from extraction.quantities import UNITS, unit_index
 from extraction.xmltext import SU_OPEN, text_of
 from rulesdsl.numbers import NumberFormatError, parse_number
 
@@ -444,22 +445,8 @@ _PARAM_HINTS: dict[str, tuple[str, ...]] = {
     "bit_tops": ("bit",), "memory_bandwidth_density": ("memory",), "performance_density": ("density", "pd"),
     "tpp": ("processing", "tpp"), "io_bandwidth": ("transfer",), "dram_bandwidth": ("dram",),
     "transistors": ("transistor",), "training_operations": ("operations",)}
-_UNIT_PARAM: list[tuple[re.Pattern[str], str | None, str, Decimal]] = [
-    # pattern matched right after the number (and its "or more"), param implied, unit, factor
-    (re.compile(r"\s*(?:[‘’“”'\"]?\s*)(?:computational\s+|total\s+)?operations\b|\s*(?:FLOP|flop)s?\b"),
-     "training_operations", "operations", Decimal(1)),
-    (re.compile(r"\s*transistors\b", re.I), "transistors", "transistors", Decimal(1)),
-    (re.compile(r"\s*(?:GB/s|Gbyte/s|GB/sec|gigabytes?\s+per\s+second)\s*(?:/|per)\s*"
-                r"(?:mm\s*\^?\s*2|mm|square\s+millimeters?|millimeters?\s+squared)", re.I),
-     None, "GB/s per mm2", Decimal(1)),
-    (re.compile(r"\s*(?:GB/s|Gbyte/s|GB/sec|GBps|gigabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1)),
-    (re.compile(r"\s*(?:TB/s|Tbyte/s|terabytes?\s+per\s+second)", re.I), None, "GB/s", Decimal(1000)),
-]
-# any of the units above, first one first (as a loop over them would find it), named u0, u1, ...
-_ANY_UNIT = re.compile("|".join(f"(?P<u{i}>{rx.pattern})" if not rx.flags & re.I else f"(?P<u{i}>(?i:{rx.pattern}))"
-                                for i, (rx, _p, _u, _f) in enumerate(_UNIT_PARAM)))
-_UNIT_OF: dict[str, tuple[str | None, str, Decimal]] = {
-    f"u{i}": (p, u, f) for i, (_rx, p, u, f) in enumerate(_UNIT_PARAM)}
+# the units that follow a number (what each implies: parameter, canonical unit, factor) are found by the spaCy
+# matcher of extraction.quantities
 _PARAM_UNIT = {"training_operations": "operations", "tpp": "TPP", "performance_density": "TPP per mm2",
                "memory_bandwidth_density": "GB/s per mm2", "io_bandwidth": "GB/s", "dram_bandwidth": "GB/s",
                "bit_tops": "bit x TOPS", "transistors": "transistors"}
@@ -557,6 +544,16 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
                              if name in named for m in rx.finditer(low if same else text))
         return params_
 
+    units_: dict[int, tuple[int, int]] | None = None
+
+    def unit_at(pos: int) -> tuple[int, int] | None:  # (index into UNITS, end) of the unit that starts at pos
+        nonlocal units_
+        if units_ is None:
+            units_ = unit_index(text)  # tokenized and matched once, when the first number needs it
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        return units_.get(pos)
+
     for m in _NUM.finditer(text):
         num, scale = m.group("num"), m.group("scale")
         end = after = m.end()  # positions: after the number; after its comparator ("or more"), if any
@@ -566,8 +563,8 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
             cmp, after = _RIGHT_NAME[rm.lastgroup], rm.end()
         else:
             # "600 Gbyte/s or more": the unit sits between the number and the comparator
-            um0 = _ANY_UNIT.match(text, end)
-            rm = _RIGHT.match(text, um0.end()) if um0 is not None else None
+            um0 = unit_at(end)
+            rm = _RIGHT.match(text, um0[1]) if um0 is not None else None
             if rm is not None and rm.lastgroup is not None:
                 cmp = _RIGHT_NAME[rm.lastgroup]
         if cmp is None:
@@ -582,10 +579,10 @@ def thresholds_in(text: str) -> list[tuple[str, Comparator, Decimal, str, str]]:
         beyond = len(text)  # where the text after the unit starts
         # (after "or more" if one follows the number, else right after it: then no unit can start at the number's
         # end, which is followed by "or ...")
-        um = _ANY_UNIT.match(text, after) or _ANY_UNIT.match(text, end)
-        if um is not None and um.lastgroup is not None:
-            param, unit, factor = _UNIT_OF[um.lastgroup]
-            beyond = um.end()
+        um = unit_at(after) or unit_at(end)
+        if um is not None:
+            param, unit, factor = UNITS[um[0]]
+            beyond = um[1]
         if param is None:
             # a parameter stated right after ("26,900,000 cumulative total processing performance")
             for s_, _e, name in params():  # (in order of position)
