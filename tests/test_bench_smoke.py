@@ -90,6 +90,19 @@ def test_extract_bench_quick() -> None:
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     assert res["instructions"] > 4 and res["eccn_changes"] > 0 and res["ratio"] > 0
+    # a real file plus distinct copies of the fixture's regulatory text
+    f = root / "fixtures" / "http" / "fr" / "documents" / "full_text" / "xml" / "2025" / "01" / "16" / "2025-00711.xml"
+    plain = subprocess.run([sys.executable, str(root / "bench" / "bench_extract.py"), "--file", str(f), "--repeat", "2",
+                            "--json", "-"], capture_output=True, text=True, timeout=300)
+    more = subprocess.run([sys.executable, str(root / "bench" / "bench_extract.py"), "--file", str(f), "--add-ccl", "2",
+                           "--repeat", "2", "--json", "-"], capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0 and more.returncode == 0, plain.stderr + more.stderr
+    a, b = json.loads(plain.stdout), json.loads(more.stdout)
+    assert b["add_ccl"] == 2 and b["instructions"] > a["instructions"] and b["thresholds"] > a["thresholds"]
+    assert b["xml_kb"] > a["xml_kb"]
+    bad = subprocess.run([sys.executable, str(root / "bench" / "bench_extract.py"), "--add-ccl", "2"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--add-ccl needs --file" in bad.stderr
 
 
 def test_bench_compile_quick_reports_every_target() -> None:
